@@ -1,0 +1,9 @@
+"""Settings for `make run` on a workstation: embedded SQLite and filesystem broker unless the
+environment names PostgreSQL or Redis."""
+from .base import *  # noqa: F401,F403
+from .base import SECRET_KEY, VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = SECRET_KEY or "local-only-not-secret"  # make run writes a real one into .env
+
+VAR_DIR.mkdir(exist_ok=True)  # holds the embedded SQLite database and the Celery folders

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BigcommerceConfig(AppConfig):
+    name = "plugin.bigcommerce"
+    label = "bigcommerce"

@@ -1,0 +1,37 @@
+"""`manage.py itbc <subcommand>`: set up and run itbc without the browser.
+
+Each app contributes its subcommands from its own `cli.py` through `register(subparsers)`; a
+subcommand sets `handler` to a callable taking (command, options) that returns an exit code."""
+import importlib
+
+from django.core.management.base import BaseCommand, CommandError
+
+CLI_MODULES = [
+    "plugin.configuration.cli",
+    "plugin.intellitrack.cli",
+    "plugin.bigcommerce.cli",
+    "plugin.sync.cli",
+]
+
+
+class Command(BaseCommand):
+    help = "itbc administration: stores, configuration files, master data and jobs."
+
+    def add_arguments(self, parser):
+        subparsers = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+        for module_name in CLI_MODULES:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    raise
+                continue
+            module.register(subparsers, command=self)
+
+    def handle(self, *args, **options):
+        handler = options.get("handler")
+        if handler is None:
+            raise CommandError("Name a subcommand; see `manage.py itbc --help`.")
+        exit_code = handler(self, options)
+        if exit_code:
+            raise SystemExit(exit_code)
