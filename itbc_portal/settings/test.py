@@ -7,7 +7,7 @@ import sys
 from urllib.parse import urlparse
 
 from .base import *  # noqa: F401,F403
-from .base import VAR_DIR, env
+from .base import STATIC_ROOT, VAR_DIR, env
 
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/itbc"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -60,3 +60,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 CLI_MODULES = [
     "plugin.configuration.cli",
+    "plugin.configuration.cli_demo",
     "plugin.intellitrack.cli",
     "plugin.bigcommerce.cli",
     "plugin.sync.cli",

@@ -1,0 +1,143 @@
+"""`make run`: set up and start the whole portal on a workstation.
+
+Writes `.env` with fresh secrets on the first start, migrates, loads demo master data, creates an
+admin login (printed once), starts the sandbox store with a demo catalog, the web server and one
+Celery worker with embedded beat. Ctrl-C stops every process it started."""
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+ENV_FILE = ROOT / ".env"
+PYTHON = sys.executable
+WEB_PORT = int(os.environ.get("ITBC_PORT", "8000"))
+SANDBOX_PORT = int(os.environ.get("ITBC_SANDBOX_PORT", "8765"))
+SANDBOX_PRODUCTS = int(os.environ.get("ITBC_SANDBOX_PRODUCTS", "500"))
+SANDBOX_STORE_HASH = "demo1234"
+
+
+def say(message: str) -> None:
+    print(f"[itbc] {message}", flush=True)
+
+
+def read_env_file() -> dict[str, str]:
+    values = {}
+    if ENV_FILE.exists():
+        for line in ENV_FILE.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, value = line.split("=", 1)
+                values[key.strip()] = value.strip()
+    return values
+
+
+def ensure_env_file() -> dict[str, str]:
+    """First start: fresh secrets in .env (kept out of git), so nothing secret lives in the code."""
+    values = read_env_file()
+    wanted = {
+        "DJANGO_SECRET_KEY": lambda: secrets.token_urlsafe(50),
+        "ITBC_ENCRYPTION_KEYS": lambda: Fernet.generate_key().decode(),
+        "ITBC_SANDBOX_TOKEN": lambda: secrets.token_hex(16),
+    }
+    missing = {key: make() for key, make in wanted.items() if not values.get(key)}
+    if missing:
+        with ENV_FILE.open("a") as env_file:
+            env_file.write("".join(f"{key}={value}\n" for key, value in missing.items()))
+        values.update(missing)
+        say(f"wrote fresh {', '.join(missing)} to .env")
+    return values
+
+
+def manage(*args: str, env: dict[str, str], check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=check, **kwargs)
+
+
+def wait_for_http(url: str, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True  # it answers; a 401/404 is still an answer
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def main() -> int:
+    VAR.mkdir(exist_ok=True)
+    env_values = ensure_env_file()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.local", "PYTHONUNBUFFERED": "1"}
+    for folder in ("queue", "control", "processed"):
+        (VAR / "celery" / folder).mkdir(parents=True, exist_ok=True)
+
+    say("database: " + ("DATABASE_URL" if env.get("DATABASE_URL") else "embedded SQLite in var/"))
+    say("broker: " + ("REDIS_URL" if env.get("REDIS_URL") else "embedded filesystem:// in var/celery/"))
+    manage("migrate", "--noinput", "-v0", env=env)
+    manage("itbc", "seed-demo", env=env)
+    manage("itbc", "demo-admin", env=env)
+
+    children: list[tuple[str, subprocess.Popen]] = []
+
+    def start(name: str, args: list[str]) -> subprocess.Popen:
+        # Each child leads its own process group, so Ctrl-C reaches only this script, which then
+        # stops every child in order instead of leaving orphans behind.
+        process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
+        children.append((name, process))
+        return process
+
+    def stop_all(*_):
+        for name, process in reversed(children):
+            if process.poll() is None:
+                say(f"stopping {name}")
+                os.killpg(process.pid, signal.SIGTERM)
+        for name, process in reversed(children):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        say("all stopped")
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGTERM, stop_all)
+
+    sandbox_token = env_values["ITBC_SANDBOX_TOKEN"]
+    start(
+        "sandbox store",
+        [PYTHON, "manage.py", "bigcommerce_sandbox", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT),
+         "--store-hash", SANDBOX_STORE_HASH, "--token", sandbox_token, "--products", str(SANDBOX_PRODUCTS),
+         "--seed", "1", "--state", str(VAR / "sandbox-state.json")],
+    )
+    sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+    if not wait_for_http(f"{sandbox_url}/stores/{SANDBOX_STORE_HASH}/v2/time"):
+        say("the sandbox store did not start")
+        stop_all()
+    manage("itbc", "demo-store", "--api-url", sandbox_url, "--store-hash", SANDBOX_STORE_HASH,
+           env={**env, "BIGCOMMERCE_ACCESS_TOKEN": sandbox_token})
+
+    start("web server", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{WEB_PORT}", "--noreload"])
+    start("worker with embedded beat", [PYTHON, "-m", "celery", "-A", "itbc_portal", "worker", "-B",
+                                         "--loglevel", "INFO", "--concurrency", "2",
+                                         "--schedule", str(VAR / "celerybeat-schedule")])
+    if wait_for_http(f"http://127.0.0.1:{WEB_PORT}/accounts/login/"):
+        say(f"portal ready: http://127.0.0.1:{WEB_PORT}/  (Ctrl-C stops everything)")
+
+    while True:
+        for name, process in children:
+            if process.poll() is not None:
+                say(f"{name} exited with code {process.returncode}; stopping the rest")
+                stop_all()
+        time.sleep(1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
