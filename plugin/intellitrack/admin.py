@@ -1,5 +1,6 @@
 """Master data through Django admin. Stock and picks change only through the services (the ledger must
 follow every change), so inventory records, ledger rows and picks are read-only here."""
+
 from django.contrib import admin
 
 from .models import (

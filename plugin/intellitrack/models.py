@@ -5,6 +5,7 @@ Division > Site > Location, and units of measure per division. Codes are the sta
 
 Items, inventory records with their immutable ledger, customers, carriers and picking orders. Stock
 changes only through `plugin.intellitrack.services`."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
@@ -29,7 +30,9 @@ class Site(models.Model):
 
     class Meta:
         ordering = ["division__code", "code"]
-        constraints = [models.UniqueConstraint(fields=["division", "code"], name="site_code_unique_per_division")]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "code"], name="site_code_unique_per_division")
+        ]
 
     def __str__(self):
         return f"{self.code} - {self.name}"
@@ -52,12 +55,16 @@ class UOM(models.Model):
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="uoms")
     code = models.CharField(max_length=20)
     name = models.CharField(max_length=60)
-    each_count = models.PositiveIntegerField(default=1, help_text="How many single units one of this UOM holds.")
+    each_count = models.PositiveIntegerField(
+        default=1, help_text="How many single units one of this UOM holds."
+    )
 
     class Meta:
         ordering = ["division__code", "code"]
         verbose_name = "unit of measure"
-        constraints = [models.UniqueConstraint(fields=["division", "code"], name="uom_code_unique_per_division")]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "code"], name="uom_code_unique_per_division")
+        ]
 
     def __str__(self):
         return f"{self.code} ({self.each_count})"
@@ -75,7 +82,9 @@ class Item(models.Model):
     class Meta:
         ordering = ["division__code", "item_number"]
         constraints = [
-            models.UniqueConstraint(fields=["division", "item_number"], name="item_number_unique_per_division"),
+            models.UniqueConstraint(
+                fields=["division", "item_number"], name="item_number_unique_per_division"
+            ),
             models.UniqueConstraint(
                 fields=["division", "alternate_number"],
                 condition=~models.Q(alternate_number=""),
@@ -209,7 +218,9 @@ class Carrier(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["division", "name"], name="carrier_name_unique_per_division")]
+        constraints = [
+            models.UniqueConstraint(fields=["division", "name"], name="carrier_name_unique_per_division")
+        ]
 
     def __str__(self):
         return self.name
@@ -222,7 +233,9 @@ class ShippingMethod(models.Model):
 
     class Meta:
         ordering = ["carrier__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["carrier", "name"], name="method_name_unique_per_carrier")]
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "name"], name="method_name_unique_per_carrier")
+        ]
 
     def __str__(self):
         return f"{self.carrier} - {self.name}"
@@ -263,8 +276,12 @@ class PickingOrder(models.Model):
             ("close_order", "Can close and reopen picking orders"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["division", "number"], name="picking_order_number_unique_per_division"),
-            models.UniqueConstraint(fields=["source_store", "store_order_id"], name="picking_order_store_order_unique"),
+            models.UniqueConstraint(
+                fields=["division", "number"], name="picking_order_number_unique_per_division"
+            ),
+            models.UniqueConstraint(
+                fields=["source_store", "store_order_id"], name="picking_order_store_order_unique"
+            ),
         ]
         indexes = [models.Index(fields=["source_store", "status"], name="picking_order_store_status_idx")]
 
@@ -284,9 +301,12 @@ class PickingOrderLine(models.Model):
     class Meta:
         ordering = ["order_id", "line_number"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "line_number"], name="picking_line_number_unique_per_order"),
+            models.UniqueConstraint(
+                fields=["order", "line_number"], name="picking_line_number_unique_per_order"
+            ),
             models.CheckConstraint(
-                condition=models.Q(picked_qty__lte=models.F("ordered_qty")), name="picking_line_picked_not_over"
+                condition=models.Q(picked_qty__lte=models.F("ordered_qty")),
+                name="picking_line_picked_not_over",
             ),
         ]
 
