@@ -1,0 +1,211 @@
+"""Reads of the embedded IntelliTrack: the Inventory Data page, item and order lists, and the two
+aggregates the sync jobs need (on-hand by item for a scope, unpicked open quantity by item for a store).
+The aggregates are one GROUP BY query each, whatever the number of items."""
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from .models import (
+    Division,
+    InventoryRecord,
+    InventoryTransaction,
+    Item,
+    Location,
+    Pick,
+    PickingOrder,
+    PickingOrderLine,
+    Site,
+)
+
+SCOPE_DEFAULT_SITE = "default_site"
+SCOPE_DEFAULT_LOCATION = "default_location"
+SCOPE_DIVISION = "division"
+SCOPES = (SCOPE_DEFAULT_SITE, SCOPE_DEFAULT_LOCATION, SCOPE_DIVISION)
+
+
+def _pk(value) -> int | None:
+    return getattr(value, "pk", value)
+
+
+# --- Inventory Data page --------------------------------------------------------------------------
+
+
+def inventory_list(
+    *,
+    division: Division | int | None = None,
+    site: Site | int | None = None,
+    location: Location | int | None = None,
+    item_query: str = "",
+) -> QuerySet[InventoryRecord]:
+    """Inventory records matching the filters, with item, site, location and UOM loaded."""
+    records = InventoryRecord.objects.select_related("item", "site", "location", "uom", "site__division")
+    if division is not None:
+        records = records.filter(site__division_id=_pk(division))
+    if site is not None:
+        records = records.filter(site_id=_pk(site))
+    if location is not None:
+        records = records.filter(location_id=_pk(location))
+    item_query = (item_query or "").strip()
+    if item_query:
+        records = records.filter(
+            Q(item__item_number__icontains=item_query)
+            | Q(item__alternate_number__icontains=item_query)
+            | Q(item__description__icontains=item_query)
+        )
+    return records.order_by("item__item_number", "site__code", "location__code", "uom__code")
+
+
+def inventory_totals(
+    *,
+    division: Division | int | None = None,
+    site: Site | int | None = None,
+    location: Location | int | None = None,
+    item_query: str = "",
+) -> dict:
+    """Totals over the same filters as `inventory_list`: on_hand (in each record's own UOM), on_hand_each
+    (converted to single units), records and items."""
+    records = inventory_list(division=division, site=site, location=location, item_query=item_query)
+    totals = records.order_by().aggregate(
+        total_on_hand=Coalesce(Sum("on_hand"), 0),
+        total_each=Coalesce(Sum(F("on_hand") * F("uom__each_count")), 0),
+        record_count=Count("id"),
+        item_count=Count("item_id", distinct=True),
+    )
+    return {
+        "on_hand": totals["total_on_hand"],
+        "on_hand_each": totals["total_each"],
+        "records": totals["record_count"],
+        "items": totals["item_count"],
+    }
+
+
+# --- sync aggregates ------------------------------------------------------------------------------
+
+
+def on_hand_by_item(
+    *,
+    division: Division | int,
+    scope: str,
+    site: Site | int | None = None,
+    location: Location | int | None = None,
+    item_ids=None,
+) -> dict[int, int]:
+    """On-hand in single units (on_hand x the record's UOM each-count) per item id, for the Default Location,
+    the Default Site (all its locations) or the whole Division. Items without stock in the scope are absent
+    (read them as 0). One aggregate query."""
+    records = InventoryRecord.objects.all()
+    if scope == SCOPE_DEFAULT_LOCATION:
+        if location is None:
+            raise ValueError("the default_location scope needs a location")
+        records = records.filter(location_id=_pk(location))
+    elif scope == SCOPE_DEFAULT_SITE:
+        if site is None:
+            raise ValueError("the default_site scope needs a site")
+        records = records.filter(site_id=_pk(site))
+    elif scope != SCOPE_DIVISION:
+        raise ValueError(f"unknown quantity scope {scope!r}; use one of {', '.join(SCOPES)}")
+    # A subquery over the division's few sites keeps this on the (site, item) index, without a join.
+    records = records.filter(site_id__in=Site.objects.filter(division_id=_pk(division)).values("id"))
+    if item_ids is not None:
+        records = records.filter(item_id__in=list(item_ids))
+    rows = (
+        records.order_by()
+        .values("item_id")
+        .annotate(quantity=Sum(F("on_hand") * F("uom__each_count")))
+        .values_list("item_id", "quantity")
+    )
+    return dict(rows)
+
+
+def unpicked_by_item(*, store, item_ids=None) -> dict[int, int]:
+    """Ordered minus picked quantity per item id over the OPEN picking orders that came from `store`
+    (a StoreConnection or its id). Items with nothing left to pick are absent. One aggregate query."""
+    lines = PickingOrderLine.objects.filter(
+        order__source_store_id=_pk(store),
+        order__status=PickingOrder.Status.OPEN,
+        picked_qty__lt=F("ordered_qty"),
+    )
+    if item_ids is not None:
+        lines = lines.filter(item_id__in=list(item_ids))
+    rows = (
+        lines.order_by()
+        .values("item_id")
+        .annotate(quantity=Sum(F("ordered_qty") - F("picked_qty")))
+        .values_list("item_id", "quantity")
+    )
+    return dict(rows)
+
+
+# --- items and picking orders ---------------------------------------------------------------------
+
+
+def item_list(
+    *, division: Division | int | None = None, query: str = "", active: bool | None = None
+) -> QuerySet[Item]:
+    items = Item.objects.select_related("division", "default_uom")
+    if division is not None:
+        items = items.filter(division_id=_pk(division))
+    if active is not None:
+        items = items.filter(active=active)
+    query = (query or "").strip()
+    if query:
+        items = items.filter(
+            Q(item_number__icontains=query)
+            | Q(alternate_number__icontains=query)
+            | Q(description__icontains=query)
+        )
+    return items.order_by("division__code", "item_number")
+
+
+def item_transaction_list(*, item: Item | int) -> QuerySet[InventoryTransaction]:
+    """An item's ledger history, newest first."""
+    return (
+        InventoryTransaction.objects.filter(item_id=_pk(item))
+        .select_related("site", "location", "uom", "user", "picking_order")
+        .order_by("-id")
+    )
+
+
+def picking_order_list(
+    *,
+    division: Division | int | None = None,
+    status: str | None = None,
+    store=None,
+    store_order_id: int | None = None,
+    with_lines: bool = False,
+) -> QuerySet[PickingOrder]:
+    """Picking orders, newest first; `with_lines` prefetches lines with their items and picks."""
+    orders = PickingOrder.objects.select_related(
+        "division", "customer", "ship_to", "carrier", "shipping_method"
+    )
+    if division is not None:
+        orders = orders.filter(division_id=_pk(division))
+    if status:
+        orders = orders.filter(status=status)
+    if store is not None:
+        orders = orders.filter(source_store_id=_pk(store))
+    if store_order_id is not None:
+        orders = orders.filter(store_order_id=store_order_id)
+    if with_lines:
+        orders = orders.prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=PickingOrderLine.objects.select_related("item").order_by("line_number"),
+            ),
+            Prefetch(
+                "lines__picks",
+                queryset=Pick.objects.select_related("location", "user", "carrier").order_by("id"),
+            ),
+        )
+    return orders.order_by("-order_date", "-id")
+
+
+def picking_order_pickable_locations(*, line: PickingOrderLine) -> QuerySet[InventoryRecord]:
+    """Where the line's item has stock in the order's division, most stock first (for the Pick form)."""
+    return (
+        InventoryRecord.objects.filter(
+            item_id=line.item_id, on_hand__gt=0, site__division_id=line.order.division_id
+        )
+        .select_related("site", "location", "uom")
+        .order_by("-on_hand", "location__code")
+    )
