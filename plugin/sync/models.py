@@ -53,12 +53,29 @@ class SyncRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     summary = models.JSONField(default=dict, blank=True)
+    # The End of Day slot (UTC instant) a scheduled run covers: one run per store and slot.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["store", "job", "-created_at"], name="syncrun_store_job_created"),
             models.Index(fields=["store", "status", "-created_at"], name="syncrun_store_status_created"),
+            models.Index(fields=["-created_at", "-id"], name="syncrun_created_id"),
+        ]
+        constraints = [
+            # The database half of "one run at a time per store and job" (holds without Redis too).
+            models.UniqueConstraint(
+                fields=["store", "job"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="syncrun_one_active_per_store_job",
+            ),
+            models.UniqueConstraint(
+                fields=["store", "job", "scheduled_for"],
+                condition=models.Q(scheduled_for__isnull=False),
+                name="syncrun_one_per_scheduled_slot",
+            ),
         ]
 
     def __str__(self):
@@ -84,7 +101,89 @@ class SyncRunItem(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["run", "outcome", "id"], name="syncrunitem_run_outcome_id")]
+        indexes = [
+            models.Index(fields=["run", "outcome", "id"], name="syncrunitem_run_outcome_id"),
+            models.Index(fields=["run", "id"], name="syncrunitem_run_id"),
+        ]
 
     def __str__(self):
         return f"{self.key}: {self.outcome}"
+
+
+class StoreItemLink(models.Model):
+    """The binder: one stock-tracked unit of a store (a product, or a variant) <-> one IntelliTrack item."""
+
+    class Tracking(models.TextChoices):
+        PRODUCT = "product", "By product"
+        VARIANT = "variant", "By variant"
+
+    store = models.ForeignKey("configuration.StoreConnection", on_delete=models.CASCADE, related_name="item_links")
+    product_id = models.PositiveBigIntegerField()
+    # Null for a product tracked by product.
+    variant_id = models.PositiveBigIntegerField(null=True, blank=True)
+    sku = models.CharField(max_length=255, blank=True)
+    tracking = models.CharField(max_length=10, choices=Tracking.choices)
+    item = models.ForeignKey("intellitrack.Item", on_delete=models.CASCADE, related_name="store_links")
+    last_exported_qty = models.BigIntegerField(null=True, blank=True)
+    last_remote_qty = models.BigIntegerField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["store_id", "id"]
+        constraints = [
+            # Two partial constraints, because NULL variant ids never collide in a plain unique index.
+            models.UniqueConstraint(
+                fields=["store", "product_id"],
+                condition=models.Q(variant_id__isnull=True),
+                name="link_unique_product_tracked",
+            ),
+            models.UniqueConstraint(
+                fields=["store", "product_id", "variant_id"],
+                condition=models.Q(variant_id__isnull=False),
+                name="link_unique_variant_tracked",
+            ),
+            # Two store units on one item would send one stock figure twice.
+            models.UniqueConstraint(fields=["store", "item"], name="link_unique_item_per_store"),
+        ]
+        indexes = [models.Index(fields=["store", "sku"], name="link_store_sku")]
+
+    def __str__(self):
+        return f"{self.store_id}:{self.product_id}/{self.variant_id or '-'} -> item {self.item_id}"
+
+    @property
+    def inventory_identity(self) -> dict:
+        """How the Inventory API names this unit: by variant id when tracked by variant, else product id."""
+        if self.tracking == self.Tracking.VARIANT:
+            return {"variant_id": self.variant_id}
+        return {"product_id": self.product_id}
+
+
+class OrderImport(models.Model):
+    """Staging row per store order: discovered -> imported, or waiting (unmatched line) and retried."""
+
+    class State(models.TextChoices):
+        IMPORTED = "imported", "Imported"
+        WAITING = "waiting", "Waiting (retried next run)"
+        CANCELLED = "cancelled", "Cancelled in the store"
+
+    store = models.ForeignKey("configuration.StoreConnection", on_delete=models.CASCADE, related_name="order_imports")
+    store_order_id = models.PositiveBigIntegerField()
+    status_id = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices)
+    reason = models.TextField(blank=True)
+    picking_order = models.ForeignKey(
+        "intellitrack.PickingOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["store_id", "store_order_id"]
+        constraints = [models.UniqueConstraint(fields=["store", "store_order_id"], name="order_import_unique")]
+        indexes = [models.Index(fields=["store", "state"], name="order_import_store_state")]
+
+    def __str__(self):
+        return f"{self.store_id}:{self.store_order_id} [{self.state}]"

@@ -1,0 +1,254 @@
+"""Run records: create, start, report progress, record item outcomes, finish, mark stale, retry.
+
+Progress is written in one UPDATE per batch (counts are F() increments), and item outcomes in one
+bulk INSERT per batch, so a run of 100,000 items costs a few hundred statements, not 100,000."""
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import locks
+from .models import SyncRun, SyncRunItem
+
+RUN_ITEM_BATCH = 2000
+KEY_MAX = SyncRunItem._meta.get_field("key").max_length
+
+
+class RunInProgress(Exception):
+    """A run of the same job for the same store is queued or running."""
+
+    def __init__(self, run: SyncRun | None):
+        self.run = run
+        where = f"run #{run.pk} ({run.get_status_display().lower()})" if run else "another run"
+        super().__init__(f"This job is already in progress for this store: {where}.")
+
+
+class SlotAlreadyRun(Exception):
+    """A scheduled End of Day slot already has its run (the schedule fired twice)."""
+
+    def __init__(self, run: SyncRun | None):
+        self.run = run
+        super().__init__(f"This End of Day slot already has run #{run.pk if run else '?'}.")
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "ITBC_RUN_STALE_SECONDS", locks.LOCK_TTL_SECONDS))
+
+
+def queued_stale_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "ITBC_RUN_QUEUED_STALE_SECONDS", 3600))
+
+
+def runs_mark_stale(*, store=None, job: str | None = None) -> int:
+    """Mark as stale the runs whose worker died: running with an old heartbeat, or queued for so long
+    that no worker will take them. A stale run frees its store and job for a new run."""
+    now = timezone.now()
+    filters = {}
+    if store is not None:
+        filters["store"] = store
+    if job is not None:
+        filters["job"] = job
+    running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - stale_after(), **filters)
+    queued = SyncRun.objects.filter(status=SyncRun.Status.QUEUED, created_at__lt=now - queued_stale_after(), **filters)
+    marked = 0
+    for queryset, why in (
+        (running, "The worker stopped reporting progress; the run was marked stale."),
+        (queued, "No worker started this run; it was marked stale."),
+    ):
+        for run in queryset.only("pk", "store_id", "job"):
+            # A worker still holding the Redis lock is alive, whatever its heartbeat says.
+            if locks.lock_holder(store_id=run.store_id, job=run.job) == run.pk:
+                continue
+            marked += SyncRun.objects.filter(pk=run.pk, status__in=SyncRun.ACTIVE_STATUSES).update(
+                status=SyncRun.Status.STALE, finished_at=now, error=why
+            )
+    return marked
+
+
+def run_active(*, store, job: str) -> SyncRun | None:
+    return SyncRun.objects.filter(store=store, job=job, status__in=SyncRun.ACTIVE_STATUSES).first()
+
+
+def run_create(
+    *,
+    store,
+    job: str,
+    trigger: str = SyncRun.Trigger.MANUAL,
+    user=None,
+    dry_run: bool = False,
+    options: dict | None = None,
+    scheduled_for=None,
+    retry_of: SyncRun | None = None,
+) -> SyncRun:
+    """Queue a run. Raises RunInProgress naming the active run when the store already runs this job."""
+    runs_mark_stale(store=store, job=job)
+    holder = locks.lock_holder(store_id=store.pk, job=job)
+    if holder is not None and SyncRun.objects.filter(pk=holder, status__in=SyncRun.ACTIVE_STATUSES).exists():
+        raise RunInProgress(SyncRun.objects.get(pk=holder))
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(
+                store=store,
+                job=job,
+                trigger=trigger,
+                user=user if user is not None and user.is_authenticated else None,
+                dry_run=dry_run,
+                options=options or {},
+                scheduled_for=scheduled_for,
+                retry_of=retry_of,
+            )
+    except IntegrityError as exc:
+        if "syncrun_one_per_scheduled_slot" in str(exc):
+            raise SlotAlreadyRun(
+                SyncRun.objects.filter(store=store, job=job, scheduled_for=scheduled_for).first()
+            ) from exc
+        raise RunInProgress(run_active(store=store, job=job)) from exc
+
+
+def run_start(*, run: SyncRun, total: int | None = None) -> bool:
+    """Move a queued run to running. False when another worker already took it (a redelivered task)."""
+    now = timezone.now()
+    started = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.QUEUED).update(
+        status=SyncRun.Status.RUNNING, started_at=now, heartbeat_at=now, total=total
+    )
+    if started:
+        run.status, run.started_at, run.heartbeat_at, run.total = SyncRun.Status.RUNNING, now, now, total
+    return bool(started)
+
+
+def run_set_total(*, run: SyncRun, total: int | None) -> None:
+    SyncRun.objects.filter(pk=run.pk).update(total=total, heartbeat_at=timezone.now())
+    run.total = total
+
+
+@dataclass
+class ItemOutcome:
+    """One item's outcome, held in memory only until its batch is written."""
+
+    key: str
+    outcome: str
+    action: str = ""
+    reason: str = ""
+    quantity_before: int | None = None
+    quantity_after: int | None = None
+    store_transaction_id: str = ""
+    detail: dict = field(default_factory=dict)
+
+
+def run_items_record(*, run: SyncRun, outcomes: list[ItemOutcome], lock=None) -> None:
+    """Write a batch of item outcomes and move the run's counters and heartbeat: two statements."""
+    if not outcomes:
+        run_heartbeat(run=run, lock=lock)
+        return
+    rows = [
+        SyncRunItem(
+            run_id=run.pk,
+            key=(outcome.key or "")[:KEY_MAX],
+            action=outcome.action[:40],
+            outcome=outcome.outcome,
+            reason=outcome.reason,
+            quantity_before=outcome.quantity_before,
+            quantity_after=outcome.quantity_after,
+            store_transaction_id=(outcome.store_transaction_id or "")[:100],
+            detail=outcome.detail,
+        )
+        for outcome in outcomes
+    ]
+    SyncRunItem.objects.bulk_create(rows, batch_size=RUN_ITEM_BATCH)
+    ok = sum(1 for o in outcomes if o.outcome == SyncRunItem.Outcome.OK)
+    skipped = sum(1 for o in outcomes if o.outcome == SyncRunItem.Outcome.SKIPPED)
+    failed = len(outcomes) - ok - skipped
+    SyncRun.objects.filter(pk=run.pk).update(
+        processed=F("processed") + len(outcomes),
+        succeeded_count=F("succeeded_count") + ok,
+        failed_count=F("failed_count") + failed,
+        skipped_count=F("skipped_count") + skipped,
+        heartbeat_at=timezone.now(),
+    )
+    run.processed += len(outcomes)
+    run.succeeded_count += ok
+    run.failed_count += failed
+    run.skipped_count += skipped
+    if lock is not None:
+        lock.renew()
+
+
+def run_heartbeat(*, run: SyncRun, lock=None) -> None:
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    if lock is not None:
+        lock.renew()
+
+
+def run_finish(*, run: SyncRun, error: str = "", summary: dict | None = None) -> SyncRun:
+    """Close a run: failed on an infrastructure error, partial when any item failed, else succeeded."""
+    run.refresh_from_db(fields=["processed", "succeeded_count", "failed_count", "skipped_count", "summary"])
+    if error:
+        status = SyncRun.Status.FAILED
+    elif run.failed_count:
+        status = SyncRun.Status.PARTIAL
+    else:
+        status = SyncRun.Status.SUCCEEDED
+    merged = {**(run.summary or {}), **(summary or {})}
+    now = timezone.now()
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=status, finished_at=now, heartbeat_at=now, error=error[:5000], summary=merged
+    )
+    run.status, run.finished_at, run.error, run.summary = status, now, error[:5000], merged
+    return run
+
+
+def run_mark_missed(*, store, job: str, scheduled_for, reason: str) -> SyncRun | None:
+    """Record a scheduled slot that was not run in time. None when the slot already has a run."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(
+                store=store,
+                job=job,
+                trigger=SyncRun.Trigger.SCHEDULE,
+                status=SyncRun.Status.MISSED,
+                scheduled_for=scheduled_for,
+                finished_at=now,
+                error=reason,
+            )
+    except IntegrityError:
+        return None
+
+
+def run_failed_refs(*, run: SyncRun) -> set:
+    """The identities (detail["ref"]) of a run's failed or uncertain items, for a retry run."""
+    refs = (
+        SyncRunItem.objects.filter(
+            run=run, outcome__in=[SyncRunItem.Outcome.FAILED, SyncRunItem.Outcome.UNCERTAIN]
+        )
+        .values_list("detail__ref", flat=True)
+        .iterator(chunk_size=RUN_ITEM_BATCH)
+    )
+    return {_hashable(ref) for ref in refs if ref is not None}
+
+
+def _hashable(ref):
+    return tuple(ref) if isinstance(ref, list) else ref
+
+
+def run_retry_failed(*, run: SyncRun, user=None) -> SyncRun:
+    """A new run of the same job limited to the failed items of `run`."""
+    if run.status not in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED, SyncRun.Status.STALE):
+        raise ValueError("Only a partial, failed or stale run has failed items to retry.")
+    options = dict(run.options or {})
+    options.pop("only_failed_of", None)
+    if run.status == SyncRun.Status.PARTIAL:
+        options["only_failed_of"] = run.pk
+    # A failed or stale run stopped before reaching every item: its retry covers the whole job again.
+    return run_create(
+        store=run.store,
+        job=run.job,
+        trigger=SyncRun.Trigger.RETRY,
+        user=user,
+        dry_run=run.dry_run,
+        options=options,
+        retry_of=run,
+    )
