@@ -16,6 +16,25 @@ BIGCOMMERCE_API_URL = "https://api.bigcommerce.com"
 
 AWAITING_FULFILLMENT = 11
 
+# BigCommerce order status ids (GET /v2/order_statuses).
+ORDER_STATUS_CHOICES = [
+    (0, "Incomplete"),
+    (1, "Pending"),
+    (2, "Shipped"),
+    (3, "Partially Shipped"),
+    (4, "Refunded"),
+    (5, "Cancelled"),
+    (6, "Declined"),
+    (7, "Awaiting Payment"),
+    (8, "Awaiting Pickup"),
+    (9, "Awaiting Shipment"),
+    (10, "Completed"),
+    (11, "Awaiting Fulfillment"),
+    (12, "Manual Verification Required"),
+    (13, "Disputed"),
+    (14, "Partially Refunded"),
+]
+
 
 def default_order_statuses() -> list[int]:
     return [AWAITING_FULFILLMENT]

@@ -5,5 +5,13 @@ from . import views
 app_name = "configuration"
 
 urlpatterns = [
-    path("", views.StoreListView.as_view(), name="store-list"),
+    path("", views.store_list, name="store-list"),
+    path("add/", views.store_add, name="store-add"),
+    path("<int:pk>/", views.basic_configuration, name="store-detail"),
+    path("<int:pk>/basic/", views.basic_configuration, name="basic"),
+    path("<int:pk>/basic/options/", views.basic_configuration_options, name="basic-options"),
+    path("<int:pk>/cart/", views.cart_configuration, name="cart"),
+    path("<int:pk>/cart/test/", views.connection_test, name="connection-test"),
+    path("<int:pk>/sync/", views.synchronization, name="sync"),
+    path("<int:pk>/logs/", views.logs, name="logs"),
 ]

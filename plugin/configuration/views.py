@@ -1,10 +1,190 @@
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.views.generic import ListView
+"""Store list, Add store, and a store's configuration tabs. Views check input and permissions and
+call a service; every tab shares `configuration/store_tabs.html`."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .models import StoreConnection
+from plugin.audit.selectors import configuration_history
+
+from .forms import BasicConfigurationForm, StoreConnectionForm
+from .models import BasicConfiguration, StoreConnection
+from .selectors import master_data_options, store_get, store_status
+from .services import (
+    basic_configuration_update,
+    store_connection_create,
+    store_connection_test,
+    store_connection_update,
+)
+
+VIEW_PERMISSION = "configuration.view_storeconnection"
+ADD_STORE_PERMISSION = "configuration.add_storeconnection"
+CHANGE_CONNECTION_PERMISSION = "configuration.change_storeconnection"
+CHANGE_CONFIGURATION_PERMISSION = "configuration.change_basicconfiguration"
+RUN_JOBS_PERMISSION = "configuration.run_jobs"
+HISTORY_PAGE_SIZE = 20
+
+TABS = [
+    ("basic", "Basic Configuration", "configuration:basic"),
+    ("cart", "Shopping Cart Configuration", "configuration:cart"),
+    ("sync", "Synchronization", "configuration:sync"),
+    ("logs", "Logs", "configuration:logs"),
+]
 
 
-class StoreListView(LoginRequiredMixin, ListView):
-    model = StoreConnection
-    template_name = "configuration/store_list.html"
-    context_object_name = "stores"
+def _require(request, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(f"Your role may not do this ({permission}).")
+
+
+def _store_or_404(pk) -> StoreConnection:
+    store = store_get(pk=pk)
+    if store is None:
+        raise Http404("No such store.")
+    if not hasattr(store, "basic_configuration"):
+        # A store created outside the services still gets its (empty) configuration row.
+        BasicConfiguration.objects.get_or_create(store=store)
+        store = store_get(pk=pk)
+    return store
+
+
+def _tab_context(request, store: StoreConnection, active: str, **extra) -> dict:
+    user = request.user
+    context = {
+        "store": store,
+        "configuration": store.basic_configuration,
+        "tabs": TABS,
+        "active_tab": active,
+        "status": store_status(store),
+        "can_change_configuration": user.has_perm(CHANGE_CONFIGURATION_PERMISSION),
+        "can_change_connection": user.has_perm(CHANGE_CONNECTION_PERMISSION),
+        "can_run_jobs": user.has_perm(RUN_JOBS_PERMISSION),
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def store_list(request):
+    _require(request, VIEW_PERMISSION)
+    stores = StoreConnection.objects.select_related("basic_configuration").order_by("name")
+    return render(
+        request,
+        "configuration/store_list.html",
+        {"stores": stores, "can_add_store": request.user.has_perm(ADD_STORE_PERMISSION)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def store_add(request):
+    _require(request, ADD_STORE_PERMISSION)
+    form = StoreConnectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        store = store_connection_create(user=request.user, data=form.cleaned_data)
+        messages.success(request, f"Store {store.name} added. Now fill in its Basic Configuration.")
+        return redirect("configuration:basic", pk=store.pk)
+    return render(request, "configuration/store_add.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def basic_configuration(request, pk):
+    _require(request, VIEW_PERMISSION)
+    store = _store_or_404(pk)
+    configuration = store.basic_configuration
+    can_change = request.user.has_perm(CHANGE_CONFIGURATION_PERMISSION)
+    if request.method == "POST":
+        _require(request, CHANGE_CONFIGURATION_PERMISSION)
+        form = BasicConfigurationForm(request.POST, instance=configuration)
+        if form.is_valid():
+            basic_configuration_update(store=store, user=request.user, data=form.cleaned_data)
+            messages.success(request, "Basic Configuration saved.")
+            return redirect("configuration:basic", pk=store.pk)
+        messages.error(request, "Basic Configuration was not saved: correct the fields marked below.")
+    else:
+        form = BasicConfigurationForm(instance=configuration)
+    if not can_change:
+        for form_field in form.fields.values():
+            form_field.disabled = True
+    return render(request, "configuration/basic.html", _tab_context(request, store, "basic", form=form))
+
+
+def _optional_id(request, name: str) -> int | None:
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return None
+    if not raw.isdigit():
+        raise ValueError(name)
+    return int(raw)
+
+
+@login_required
+@require_GET
+def basic_configuration_options(request, pk):
+    """The dependent drop-down lists for a chosen division (and site), as JSON."""
+    _require(request, VIEW_PERMISSION)
+    _store_or_404(pk)
+    try:
+        division_id = _optional_id(request, "division")
+        site_id = _optional_id(request, "site")
+    except ValueError as exc:
+        return JsonResponse({"error": f"'{exc}' must be a number."}, status=400)
+    return JsonResponse(master_data_options(division_id=division_id, site_id=site_id))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cart_configuration(request, pk):
+    _require(request, VIEW_PERMISSION)
+    store = _store_or_404(pk)
+    can_change = request.user.has_perm(CHANGE_CONNECTION_PERMISSION)
+    if request.method == "POST":
+        _require(request, CHANGE_CONNECTION_PERMISSION)
+        form = StoreConnectionForm(request.POST, instance=store)
+        if form.is_valid():
+            store_connection_update(store=store, user=request.user, data=form.cleaned_data)
+            messages.success(request, "Shopping Cart Configuration saved.")
+            return redirect("configuration:cart", pk=store.pk)
+        messages.error(request, "Shopping Cart Configuration was not saved: correct the fields marked below.")
+        store.refresh_from_db()  # the header shows the saved name, not the rejected one
+    else:
+        form = StoreConnectionForm(instance=store)
+    if not can_change:
+        for form_field in form.fields.values():
+            form_field.disabled = True
+    return render(request, "configuration/cart.html", _tab_context(request, store, "cart", form=form))
+
+
+@login_required
+@require_POST
+def connection_test(request, pk):
+    _require(request, RUN_JOBS_PERMISSION)
+    store = _store_or_404(pk)
+    store = store_connection_test(store=store)
+    if store.connection_ok:
+        messages.success(request, f"Connected to {store.remote_store_name or store.name}.")
+    else:
+        messages.error(request, f"Test connection failed: {store.connection_message}")
+    return redirect("configuration:cart", pk=store.pk)
+
+
+@login_required
+@require_GET
+def synchronization(request, pk):
+    _require(request, VIEW_PERMISSION)
+    store = _store_or_404(pk)
+    return render(request, "configuration/sync.html", _tab_context(request, store, "sync"))
+
+
+@login_required
+@require_GET
+def logs(request, pk):
+    _require(request, VIEW_PERMISSION)
+    store = _store_or_404(pk)
+    page = Paginator(configuration_history(store=store), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "configuration/logs.html", _tab_context(request, store, "logs", history_page=page))

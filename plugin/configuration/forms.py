@@ -1,0 +1,156 @@
+"""One form per configuration tab. Forms check input only; saving is done by the services."""
+from django import forms
+
+from plugin.intellitrack.models import UOM, Division, Location, Site
+
+from .models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
+
+TOKEN_KEEP_HELP = "Leave blank to keep the saved token."
+
+
+class StoreConnectionForm(forms.ModelForm):
+    """Shopping Cart Configuration. The access token is write-only: it is never rendered back."""
+
+    access_token = forms.CharField(
+        label="Access token",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    api_base_url = forms.URLField(
+        label="API base URL",
+        assume_scheme="https",
+        max_length=200,
+        initial=StoreConnection._meta.get_field("api_base_url").default,
+        help_text=StoreConnection._meta.get_field("api_base_url").help_text,
+    )
+
+    class Meta:
+        model = StoreConnection
+        fields = ["name", "store_hash", "api_base_url", "timezone", "inventory_location_id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["access_token"].help_text = (
+            TOKEN_KEEP_HELP + " Type a new one to replace it."
+            if self.has_saved_token
+            else "The store API account's access token (X-Auth-Token)."
+        )
+
+    @property
+    def has_saved_token(self) -> bool:
+        return bool(self.instance.pk and self.instance.has_token)
+
+    def clean_access_token(self):
+        token = self.cleaned_data.get("access_token", "")
+        if not token and not self.has_saved_token:
+            raise forms.ValidationError("Enter the access token: this store has none saved yet.")
+        if token and any(ch.isspace() for ch in token):
+            raise forms.ValidationError("An access token holds no spaces.")
+        return token
+
+
+class BasicConfigurationForm(forms.ModelForm):
+    """Basic Configuration. The Site, Location and UOM lists follow the chosen Division and Site, both
+    when rendering (initial or bound data) and when validating, so a tampered id is a field error."""
+
+    order_statuses_to_import = forms.TypedMultipleChoiceField(
+        label="Order statuses to import",
+        choices=ORDER_STATUS_CHOICES,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "%(value)s is not a BigCommerce order status."},
+    )
+
+    class Meta:
+        model = BasicConfiguration
+        fields = [
+            "default_division",
+            "default_uom",
+            "default_site",
+            "default_location",
+            "create_item_using",
+            "quantity_scope",
+            "auto_sync_enabled",
+            "last_auto_sync_completed_on",
+            "sync_interval_minutes",
+            "eod_enabled",
+            "eod_time",
+            "eod_timezone",
+            "stock_decreased_when_order_placed",
+            "order_statuses_to_import",
+            "fulfillment_mode",
+            "sync_enabled",
+            "allow_writes_to_bigcommerce",
+        ]
+        widgets = {
+            "create_item_using": forms.RadioSelect,
+            "last_auto_sync_completed_on": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "eod_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {
+            "auto_sync_enabled": "Auto sync on (Last Auto Sync Completed On)",
+            "last_auto_sync_completed_on": "Last Auto Sync Completed On",
+            "eod_enabled": "End of Day Processing on",
+        }
+        error_messages = {
+            "default_uom": {"invalid_choice": "Choose a UOM of the chosen division."},
+            "default_site": {"invalid_choice": "Choose a site of the chosen division."},
+            "default_location": {"invalid_choice": "Choose a location of the chosen site."},
+            "default_division": {"invalid_choice": "That division does not exist (any more)."},
+        }
+
+    DEFAULT_FIELDS = ["default_division", "default_site", "default_location", "default_uom"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["last_auto_sync_completed_on"].widget.format = "%Y-%m-%dT%H:%M"
+        self.fields["last_auto_sync_completed_on"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
+                                                                     "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        self.fields["eod_timezone"].help_text = (
+            f"Blank: the store's timezone ({self.instance.store.timezone})."
+            if self.instance.store_id
+            else "Blank: the store's timezone."
+        )
+        self.fields["default_division"].queryset = Division.objects.all()
+        division_id = self._chosen_id("default_division")
+        site_id = self._chosen_id("default_site")
+        self.fields["default_site"].queryset = Site.objects.filter(division_id=division_id)
+        self.fields["default_uom"].queryset = UOM.objects.filter(division_id=division_id)
+        self.fields["default_location"].queryset = Location.objects.filter(
+            site_id=site_id, site__division_id=division_id
+        )
+
+    def _chosen_id(self, name: str) -> int | None:
+        """The id the user picked (bound data) or the saved one; None when missing or not a number."""
+        if self.is_bound:
+            raw = self.data.get(self.add_prefix(name))
+        else:
+            raw = self.initial.get(name)
+        try:
+            return int(raw) if raw not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    def clean_order_statuses_to_import(self):
+        statuses = sorted(set(self.cleaned_data["order_statuses_to_import"]))
+        if not statuses:
+            raise forms.ValidationError("Choose at least one order status.")
+        return statuses
+
+    def clean(self):
+        cleaned = super().clean()
+        # The four defaults go together: where imported data lands is all of them or none. A field
+        # with its own error was filled in (with something invalid), so it counts as given.
+        given = [name for name in self.DEFAULT_FIELDS if cleaned.get(name) or name in self.errors]
+        for name in self.DEFAULT_FIELDS:
+            if given and name not in given:
+                self.add_error(name, "Division, Site, Location and UOM are needed together.")
+        if cleaned.get("auto_sync_enabled") and not given:
+            self.add_error("auto_sync_enabled", "Choose Division, Site, Location and UOM before turning auto sync on.")
+        if cleaned.get("eod_enabled"):
+            if not cleaned.get("auto_sync_enabled"):
+                self.add_error("eod_enabled", "End of Day needs auto sync on: tick Last Auto Sync Completed On.")
+            if not cleaned.get("eod_time") and "eod_time" not in self.errors:
+                self.add_error("eod_time", "Enter the End of Day time.")
+        return cleaned

@@ -1,0 +1,162 @@
+"""Configuration files: a store's connection settings (never its token) and Basic Configuration as JSON,
+master data named by codes so a file moves between installations. Format: docs/configuration-file.md."""
+import datetime as dt
+
+from django.db import transaction
+from django.forms.models import model_to_dict
+
+from plugin.intellitrack.models import UOM, Division, Location, Site
+
+from .forms import BasicConfigurationForm, StoreConnectionForm
+from .models import BasicConfiguration, StoreConnection
+from .services import basic_configuration_update, store_connection_update
+
+FILE_FORMAT = "itbc-store-configuration"
+FILE_VERSION = 1
+
+CONNECTION_KEYS = ["store_hash", "api_base_url", "timezone", "inventory_location_id"]
+BASIC_KEYS = [
+    "default_division",
+    "default_site",
+    "default_location",
+    "default_uom",
+    "create_item_using",
+    "quantity_scope",
+    "auto_sync_enabled",
+    "sync_interval_minutes",
+    "eod_enabled",
+    "eod_time",
+    "eod_timezone",
+    "stock_decreased_when_order_placed",
+    "order_statuses_to_import",
+    "fulfillment_mode",
+    "sync_enabled",
+    "allow_writes_to_bigcommerce",
+]
+MASTER_DATA_KEYS = ["default_division", "default_site", "default_location", "default_uom"]
+
+
+class ConfigurationFileError(Exception):
+    """The file was refused; `errors` names each problem ("section.key: message")."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def configuration_export(*, store: StoreConnection) -> dict:
+    configuration = BasicConfiguration.objects.select_related(
+        "default_division", "default_site", "default_location", "default_uom"
+    ).get(store=store)
+    basic = {}
+    for key in BASIC_KEYS:
+        value = getattr(configuration, key)
+        if key in MASTER_DATA_KEYS:
+            value = value.code if value is not None else None
+        elif isinstance(value, dt.time):
+            value = value.strftime("%H:%M")
+        basic[key] = value
+    return {
+        "format": FILE_FORMAT,
+        "version": FILE_VERSION,
+        "store": store.name,
+        "connection": {key: getattr(store, key) for key in CONNECTION_KEYS},
+        "basic_configuration": basic,
+    }
+
+
+def _section(document: dict, name: str, allowed: list[str], errors: list[str]) -> dict:
+    section = document.get(name, {})
+    if not isinstance(section, dict):
+        errors.append(f"{name}: must be an object")
+        return {}
+    for key in section:
+        if key not in allowed:
+            errors.append(f"{name}.{key}: unknown key")
+    return {key: value for key, value in section.items() if key in allowed}
+
+
+def _master_data_ids(values: dict, errors: list[str]) -> dict:
+    """Codes -> ids. A code that names nothing is an error; relations are then checked by the form."""
+    ids = {}
+    division = site = None
+    if "default_division" in values and values["default_division"] not in (None, ""):
+        division = Division.objects.filter(code=values["default_division"]).first()
+        if division is None:
+            errors.append(f"basic_configuration.default_division: no division with code {values['default_division']!r}")
+    if "default_site" in values and values["default_site"] not in (None, ""):
+        site = Site.objects.filter(division=division, code=values["default_site"]).first() if division else None
+        if site is None:
+            errors.append(
+                f"basic_configuration.default_site: no site with code {values['default_site']!r} in the division"
+            )
+    if "default_location" in values and values["default_location"] not in (None, ""):
+        location = Location.objects.filter(site=site, code=values["default_location"]).first() if site else None
+        if location is None:
+            errors.append(
+                f"basic_configuration.default_location: no location with code {values['default_location']!r} "
+                "in the site"
+            )
+        ids["default_location"] = location.pk if location else None
+    if "default_uom" in values and values["default_uom"] not in (None, ""):
+        uom = UOM.objects.filter(division=division, code=values["default_uom"]).first() if division else None
+        if uom is None:
+            errors.append(f"basic_configuration.default_uom: no UOM with code {values['default_uom']!r} in the division")
+        ids["default_uom"] = uom.pk if uom else None
+    for key, obj in (("default_division", division), ("default_site", site)):
+        if key in values:
+            ids[key] = obj.pk if obj else None
+    for key in ("default_location", "default_uom"):
+        if key in values and values[key] in (None, ""):
+            ids[key] = None
+    return ids
+
+
+def _form_data(instance_values: dict, overrides: dict) -> dict:
+    data = {}
+    for key, value in {**instance_values, **overrides}.items():
+        if value is None:
+            continue  # absent = empty for every field type
+        if isinstance(value, dt.time):
+            value = value.strftime("%H:%M")
+        data[key] = value
+    return data
+
+
+def _form_errors(section: str, form) -> list[str]:
+    return [f"{section}.{key}: {message}" for key, messages in form.errors.items() for message in messages]
+
+
+@transaction.atomic
+def configuration_import(*, store: StoreConnection, user, document) -> BasicConfiguration:
+    """Validate the whole file with the page's forms, then apply it; any error refuses everything."""
+    errors: list[str] = []
+    if not isinstance(document, dict):
+        raise ConfigurationFileError(["the file must hold a JSON object"])
+    if document.get("format") != FILE_FORMAT:
+        errors.append(f"format: must be {FILE_FORMAT!r}")
+    if document.get("version") != FILE_VERSION:
+        errors.append(f"version: must be {FILE_VERSION} (got {document.get('version')!r})")
+    for key in document:
+        if key not in ("format", "version", "store", "connection", "basic_configuration"):
+            errors.append(f"{key}: unknown key")
+    connection = _section(document, "connection", CONNECTION_KEYS, errors)
+    basic = _section(document, "basic_configuration", BASIC_KEYS, errors)
+    basic.update(_master_data_ids(basic, errors))
+    if errors:
+        raise ConfigurationFileError(errors)
+
+    connection_form = StoreConnectionForm(
+        data=_form_data(model_to_dict(store, fields=StoreConnectionForm.Meta.fields), connection), instance=store
+    )
+    configuration = BasicConfiguration.objects.get(store=store)
+    basic_values = model_to_dict(configuration, fields=BasicConfigurationForm.Meta.fields)
+    basic_form = BasicConfigurationForm(data=_form_data(basic_values, basic), instance=configuration)
+    connection_ok = connection_form.is_valid()
+    basic_ok = basic_form.is_valid()
+    if not (connection_ok and basic_ok):
+        raise ConfigurationFileError(
+            _form_errors("connection", connection_form) + _form_errors("basic_configuration", basic_form)
+        )
+    store = store_connection_update(store=store, user=user, data=connection_form.cleaned_data)
+    return basic_configuration_update(store=store, user=user, data=basic_form.cleaned_data)
