@@ -5,6 +5,9 @@ import shutil
 import pytest
 from django.conf import settings
 
+# Reusable fixtures of other test packages.
+pytest_plugins = ["tests.bigcommerce.sandbox_fixtures"]
+
 CHROMIUM_PATH = os.environ.get("ITBC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

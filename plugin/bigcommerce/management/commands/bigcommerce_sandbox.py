@@ -1,0 +1,69 @@
+"""`manage.py bigcommerce_sandbox`: run the sandbox BigCommerce store in the foreground."""
+import secrets
+
+from django.core.management.base import BaseCommand, CommandError
+
+from plugin.bigcommerce.sandbox.faults import FaultConfig
+from plugin.bigcommerce.sandbox.ratelimit import PLANS
+from plugin.bigcommerce.sandbox.runner import sandbox_build, sandbox_run
+
+
+class Command(BaseCommand):
+    help = "Run a sandbox BigCommerce store (a stateful simulator over HTTP) until Ctrl-C or SIGTERM."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8765, help="0 picks a free port.")
+        parser.add_argument("--store-hash", default="sandbox1")
+        parser.add_argument("--token", default=None, help="Access token to accept (a random one when left out).")
+        parser.add_argument("--products", type=int, default=500, help="SKUs to generate (variants included).")
+        parser.add_argument("--orders", type=int, default=100)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--plan", choices=sorted(PLANS), default="standard")
+        parser.add_argument("--update-stock-behavior", choices=["order_placed", "order_completed_or_shipped"],
+                            default="order_placed")
+        parser.add_argument("--state", dest="state_file", default=None,
+                            help="JSON file to load the store from (when it exists) and save it to.")
+        parser.add_argument("--save-every", type=float, default=30.0, help="Seconds between saves of --state.")
+        parser.add_argument("--fault-5xx-rate", type=float, default=0.0)
+        parser.add_argument("--fault-delay-ms", type=int, default=0)
+        parser.add_argument("--fault-delay-rate", type=float, default=1.0)
+        parser.add_argument("--fault-drop-rate", type=float, default=0.0)
+        parser.add_argument("--fault-malformed-rate", type=float, default=0.0)
+        parser.add_argument("--fault-429-rate", type=float, default=0.0)
+        parser.add_argument("--fault-429-reset-ms", type=int, default=300)
+
+    def handle(self, *args, **options):
+        if not 0 <= options["products"] <= 100_000 or not 0 <= options["orders"] <= 20_000:
+            raise CommandError("--products goes up to 100000 and --orders up to 20000.")
+        try:
+            faults = FaultConfig.from_dict({
+                "error_rate": options["fault_5xx_rate"], "delay_ms": options["fault_delay_ms"],
+                "delay_rate": options["fault_delay_rate"], "drop_rate": options["fault_drop_rate"],
+                "malformed_rate": options["fault_malformed_rate"], "storm_rate": options["fault_429_rate"],
+                "storm_reset_ms": options["fault_429_reset_ms"], "seed": options["seed"],
+            })
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        token = options["token"] or secrets.token_urlsafe(24)
+        try:
+            server = sandbox_build(
+                host=options["host"], port=options["port"], store_hash=options["store_hash"], token=token,
+                products=options["products"], orders=options["orders"], seed=options["seed"],
+                plan=options["plan"], state_file=options["state_file"], faults=faults,
+                update_stock_behavior=options["update_stock_behavior"],
+            )
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {options['host']}:{options['port']}: {exc}") from exc
+
+        def announce(running):
+            summary = running.state.summary()
+            self.stdout.write(f"base_url {running.base_url}")
+            self.stdout.write(f"store_hash {running.store_hash}")
+            self.stdout.write(f"token {running.token}")
+            self.stdout.write(f"Sandbox store ready: {summary['products']} products, {summary['variants']} variants, "
+                              f"{summary['orders']} orders, plan {running.limiter.plan}. Ctrl-C stops it.")
+            self.stdout.flush()
+
+        sandbox_run(server, state_file=options["state_file"], save_every_s=options["save_every"], announce=announce)
+        self.stdout.write("Sandbox store stopped.")
