@@ -153,7 +153,8 @@ def store_connection_test(*, store: StoreConnection) -> StoreConnection:
 
     store.connection_tested_at = timezone.now()
     try:
-        client = client_for_store(store)
+        # Interactive: fail fast rather than keep the person waiting through the full retry policy.
+        client = client_for_store(store, max_retries=1, max_rate_limit_waits=1, timeout=(5, 15))
         info = client.get_store()
         inventory_settings = client.get_inventory_settings()
     except errors.BigCommerceError as exc:
