@@ -223,8 +223,10 @@ class SandboxApp:
         if version == "v2":
             return Reply(status, [{"status": status, "message": message}])
         content_type = PROBLEM_JSON if path.startswith("/v3/inventory") else JSON
-        return Reply(status, {"status": status, "title": message, "type": ERROR_DOCS, "errors": errors or {}},
-                     content_type)
+        body = {"status": status, "title": message, "type": ERROR_DOCS, "errors": errors or {}}
+        if status == 404 and path.startswith("/v3/catalog"):
+            del body["errors"]  # the catalog's not-found body has no errors map
+        return Reply(status, body, content_type)
 
     # ----- store information ---------------------------------------------------------------------
     def store_info(self, query, body):

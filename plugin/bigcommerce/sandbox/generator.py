@@ -158,15 +158,15 @@ def _build_shipping(state: StoreState) -> None:
     state.shipping_methods = {
         1: [
             {"id": 1, "name": "Flat Rate", "type": "perorder", "settings": {"rate": 7.5}, "enabled": True,
-             "handling_fees": {"fixed_surcharge": "0", "display_separately": True}, "is_fallback": False,
+             "handling_fees": {"fixed_surcharge": 0}, "is_fallback": False,
              "channel_ids": [1]},
             {"id": 2, "name": "UPS Ground", "type": "upsready", "settings": {"rate": 0}, "enabled": True,
-             "handling_fees": {"fixed_surcharge": "0", "display_separately": True}, "is_fallback": False,
+             "handling_fees": {"fixed_surcharge": 0}, "is_fallback": False,
              "channel_ids": [1]},
         ],
         2: [
             {"id": 3, "name": "International Flat Rate", "type": "perorder", "settings": {"rate": 25}, "enabled": True,
-             "handling_fees": {"fixed_surcharge": "0", "display_separately": True}, "is_fallback": True,
+             "handling_fees": {"fixed_surcharge": 0}, "is_fallback": True,
              "channel_ids": [1]},
         ],
     }
