@@ -1,0 +1,179 @@
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
+
+from plugin.configuration.models import BasicConfiguration, StoreConnection
+from plugin.configuration.transfer import FILE_FORMAT
+
+from .conftest import basic_data
+from .factories import TOKEN
+
+pytestmark = pytest.mark.django_db
+
+
+def itbc(*args):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("itbc", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_store_add_reads_the_token_from_the_environment(monkeypatch):
+    monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", TOKEN)
+    monkeypatch.setattr("sys.stdin", io.StringIO("not-this-one\n"))
+    code, out, err = itbc("store", "add", "--name", "shop", "--store-hash", "abc123", "--timezone", "Europe/Paris",
+                          "--api-url", "http://127.0.0.1:9/", "--location-id", "3")
+    assert code == 0, err
+    store = StoreConnection.objects.get(name="shop")
+    assert (store.access_token, store.timezone, store.api_base_url, store.inventory_location_id) == (
+        TOKEN, "Europe/Paris", "http://127.0.0.1:9/", 3)
+    assert BasicConfiguration.objects.filter(store=store).exists()
+    assert TOKEN not in out + err
+
+
+def test_store_add_reads_the_token_from_stdin(monkeypatch):
+    monkeypatch.delenv("BIGCOMMERCE_ACCESS_TOKEN", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(TOKEN + "\n"))
+    code, out, err = itbc("store", "add", "--name", "shop", "--store-hash", "abc123")
+    assert code == 0, err
+    store = StoreConnection.objects.get(name="shop")
+    assert store.access_token == TOKEN and store.api_base_url == "https://api.bigcommerce.com"
+
+
+def test_store_add_has_no_token_argument():
+    code, out, err = itbc("store", "add", "--help")
+    assert "--token" not in out and "--access-token" not in out
+
+
+def test_store_add_validates_like_the_page(monkeypatch):
+    monkeypatch.delenv("BIGCOMMERCE_ACCESS_TOKEN", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    code, out, err = itbc("store", "add", "--name", "bad name", "--store-hash", "UPPER", "--timezone", "Nowhere")
+    assert code == 2
+    for field in ["name:", "store_hash:", "timezone:", "access_token:"]:
+        assert field in err
+    assert not StoreConnection.objects.exists()
+
+
+def test_store_list(store):
+    code, out, err = itbc("store", "list")
+    assert code == 0
+    assert store.name in out and store.store_hash in out and "saved" in out
+    assert TOKEN not in out
+
+
+def configured(store, master, user=None):
+    from plugin.configuration.forms import BasicConfigurationForm
+    from plugin.configuration.services import basic_configuration_update
+
+    form = BasicConfigurationForm(data=basic_data(master, eod_time="18:30", eod_timezone="Europe/Berlin",
+                                                   sync_interval_minutes="20"),
+                                  instance=store.basic_configuration)
+    assert form.is_valid(), form.errors
+    return basic_configuration_update(store=store, user=user, data=form.cleaned_data)
+
+
+def test_export_names_master_data_by_code_and_leaves_out_the_token(store, master, tmp_path):
+    configured(store, master)
+    target = tmp_path / "config.json"
+    code, out, err = itbc("config", "export", "--store", store.name, "--output", str(target))
+    assert code == 0, err
+    text = target.read_text()
+    assert TOKEN not in text and "access_token" not in text
+    document = json.loads(text)
+    assert (document["format"], document["version"]) == (FILE_FORMAT, 1)
+    basic = document["basic_configuration"]
+    assert (basic["default_division"], basic["default_site"], basic["default_location"], basic["default_uom"]) == (
+        "MAIN", "WH1", "A-01", "EA")
+    assert basic["eod_time"] == "18:30" and basic["order_statuses_to_import"] == [11]
+    code, out, err = itbc("config", "export", "--store", store.name)
+    assert json.loads(out) == document
+
+
+def test_round_trip_into_another_store_with_other_ids(store, master, tmp_path):
+    from .factories import BasicConfigurationFactory
+
+    configured(store, master)
+    target = tmp_path / "config.json"
+    itbc("config", "export", "--store", store.name, "--output", str(target))
+    other = BasicConfigurationFactory(store__name="other-store").store
+    code, out, err = itbc("config", "import", "--store", other.name, str(target))
+    assert code == 0, err
+    source, copy = BasicConfiguration.objects.get(store=store), BasicConfiguration.objects.get(store=other)
+    for name in ["default_division", "default_site", "default_location", "default_uom", "eod_time", "eod_timezone",
+                 "sync_interval_minutes", "order_statuses_to_import", "auto_sync_enabled", "eod_enabled"]:
+        assert getattr(copy, name) == getattr(source, name), name
+    assert StoreConnection.objects.get(pk=other.pk).access_token == TOKEN
+    # The import goes through the service, so the schedules follow.
+    assert PeriodicTask.objects.get(name=f"itbc-eod-store-{other.pk}").crontab.hour == "18"
+    code, out, err = itbc("config", "export", "--store", other.name)
+    exported = json.loads(out)
+    original = json.loads(target.read_text())
+    assert exported["basic_configuration"] == original["basic_configuration"]
+
+
+def test_invalid_file_is_refused_listing_each_error_and_changing_nothing(store, master, tmp_path):
+    configured(store, master)
+    before = BasicConfiguration.objects.get(store=store)
+    history_count = before.history.count()
+    code, out, _ = itbc("config", "export", "--store", store.name)
+    document = json.loads(out)
+    document["basic_configuration"].update(
+        {"default_location": "NOPE", "sync_interval_minutes": 0, "eod_time": None,
+         "order_statuses_to_import": [11, 99], "surprise": 1})
+    document["connection"]["timezone"] = "Mars/Base"
+    target = tmp_path / "bad.json"
+    target.write_text(json.dumps(document))
+    code, out, err = itbc("config", "import", "--store", store.name, str(target))
+    assert code == 2
+    assert "nothing was changed" in err
+    assert "basic_configuration.surprise: unknown key" in err
+    assert "basic_configuration.default_location: no location with code 'NOPE'" in err
+    # Code errors come first; with them fixed the form's own rules are listed.
+    document["basic_configuration"].pop("surprise")
+    document["basic_configuration"]["default_location"] = "A-01"
+    target.write_text(json.dumps(document))
+    code, out, err = itbc("config", "import", "--store", store.name, str(target))
+    assert code == 2
+    for expected in ["basic_configuration.sync_interval_minutes:", "basic_configuration.eod_time:",
+                     "basic_configuration.order_statuses_to_import:", "connection.timezone:"]:
+        assert expected in err
+    after = BasicConfiguration.objects.get(store=store)
+    assert after.history.count() == history_count
+    assert (after.sync_interval_minutes, after.eod_time) == (before.sync_interval_minutes, before.eod_time)
+    assert StoreConnection.objects.get(pk=store.pk).timezone == store.timezone
+
+
+def test_location_of_another_site_is_refused(store, master, tmp_path):
+    configured(store, master)
+    code, out, _ = itbc("config", "export", "--store", store.name)
+    document = json.loads(out)
+    document["basic_configuration"]["default_location"] = "B-01"  # exists, but in WH2
+    target = tmp_path / "bad.json"
+    target.write_text(json.dumps(document))
+    code, out, err = itbc("config", "import", "--store", store.name, str(target))
+    assert code == 2 and "no location with code 'B-01' in the site" in err
+
+
+@pytest.mark.parametrize("content,expected", [
+    ("{not json", "is not JSON"),
+    ('{"format": "other", "version": 7}', "format: must be"),
+    ("[1, 2]", "must hold a JSON object"),
+])
+def test_malformed_files(store, tmp_path, content, expected):
+    target = tmp_path / "bad.json"
+    target.write_text(content)
+    code, out, err = itbc("config", "import", "--store", store.name, str(target))
+    assert code == 2 and expected in err
+
+
+def test_unknown_store_and_missing_file(store, tmp_path):
+    assert itbc("config", "export", "--store", "nope")[0] == 2
+    code, out, err = itbc("config", "import", "--store", store.name, str(tmp_path / "missing.json"))
+    assert code == 2 and "Cannot read" in err
