@@ -3,7 +3,13 @@ import factory
 
 from plugin.configuration.models import BasicConfiguration, StoreConnection
 from plugin.sync.models import StoreItemLink, SyncRun
-from tests.intellitrack.factories import DivisionFactory, ItemFactory, LocationFactory, SiteFactory, UOMFactory
+from tests.intellitrack.factories import (
+    DivisionFactory,
+    ItemFactory,
+    LocationFactory,
+    SiteFactory,
+    UOMFactory,
+)
 
 
 class StoreFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,104 @@
+"""The binder: reads and writes the link table (store unit <-> IntelliTrack item), in bulk per page."""
+from collections.abc import Iterator
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import StoreItemLink
+
+LINK_CHUNK = 2000
+
+
+def ref_of(product_id: int, variant_id: int | None) -> tuple[int, int | None]:
+    return (int(product_id), int(variant_id) if variant_id is not None else None)
+
+
+def links_for_products(*, store, product_ids) -> dict[tuple, dict]:
+    """Existing links of these products, keyed by (product_id, variant_id). One query."""
+    rows = StoreItemLink.objects.filter(store=store, product_id__in=list(set(product_ids))).values(
+        "id", "product_id", "variant_id", "sku", "tracking", "item_id", "item__item_number"
+    )
+    return {ref_of(row["product_id"], row["variant_id"]): row for row in rows}
+
+
+def link_owners_of_numbers(*, store, item_numbers) -> dict[str, tuple]:
+    """Which unit of this store already owns each item number. One query."""
+    rows = StoreItemLink.objects.filter(store=store, item__item_number__in=list(set(item_numbers))).values_list(
+        "item__item_number", "product_id", "variant_id"
+    )
+    return {number: ref_of(product_id, variant_id) for number, product_id, variant_id in rows}
+
+
+def links_create(*, store, rows: list[dict]) -> None:
+    """rows: product_id, variant_id, sku, tracking, item_id."""
+    now = timezone.now()
+    StoreItemLink.objects.bulk_create(
+        [StoreItemLink(store=store, last_synced_at=now, **row) for row in rows], batch_size=LINK_CHUNK
+    )
+
+
+def links_update_sku(*, changes: dict[int, str]) -> None:
+    """{link id: sku}: refresh the SKU and sync time of re-imported units."""
+    if not changes:
+        return
+    now = timezone.now()
+    links = [StoreItemLink(id=link_id, sku=sku, last_synced_at=now, updated_at=now) for link_id, sku in changes.items()]
+    StoreItemLink.objects.bulk_update(links, ["sku", "last_synced_at", "updated_at"], batch_size=LINK_CHUNK)
+
+
+def links_iter_chunks(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Iterator[list[StoreItemLink]]:
+    """Every link of a store in id order, a chunk at a time (keyset: one query per chunk, flat memory)."""
+    last_id = 0
+    base = StoreItemLink.objects.filter(store=store).select_related("item").only(
+        "id", "product_id", "variant_id", "sku", "tracking", "item_id", "item__item_number",
+        "last_exported_qty", "last_remote_qty",
+    )
+    if link_ids is not None:
+        base = base.filter(id__in=list(link_ids))
+    while True:
+        rows = list(base.filter(id__gt=last_id).order_by("id")[:chunk])
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1].id
+
+
+def links_count(*, store) -> int:
+    return StoreItemLink.objects.filter(store=store).count()
+
+
+def links_record_quantities(*, links: list[StoreItemLink], exported: bool) -> None:
+    """Save what a batch sent (last_exported_qty) or read (last_remote_qty). One statement per chunk."""
+    now = timezone.now()
+    for link in links:
+        link.last_synced_at = now
+    fields = ["last_exported_qty", "last_synced_at"] if exported else ["last_remote_qty", "last_synced_at"]
+    StoreItemLink.objects.bulk_update(links, fields, batch_size=LINK_CHUNK)
+
+
+def links_matching_lines(*, store, product_ids, skus) -> tuple[dict, dict, dict]:
+    """Links that may match order lines: by variant id, by product id (product-tracked) and by SKU.
+    One query."""
+    rows = StoreItemLink.objects.filter(store=store).filter(
+        Q(product_id__in=list(set(product_ids))) | Q(sku__in=[s for s in set(skus) if s])
+    ).values("product_id", "variant_id", "sku", "tracking", "item_id")
+    by_variant, by_product, by_sku = {}, {}, {}
+    for row in rows:
+        if row["tracking"] == StoreItemLink.Tracking.VARIANT:
+            by_variant[(row["product_id"], row["variant_id"])] = row["item_id"]
+        else:
+            by_product[row["product_id"]] = row["item_id"]
+        if row["sku"]:
+            by_sku.setdefault(row["sku"], row["item_id"])
+    return by_variant, by_product, by_sku
+
+
+def line_item_id(line, by_variant: dict, by_product: dict, by_sku: dict) -> int | None:
+    """The stored ids first (variant, then product), SKU second."""
+    if line.variant_id is not None and (line.product_id, line.variant_id) in by_variant:
+        return by_variant[(line.product_id, line.variant_id)]
+    if line.product_id in by_product:
+        return by_product[line.product_id]
+    if line.sku and line.sku in by_sku:
+        return by_sku[line.sku]
+    return None

@@ -1,0 +1,87 @@
+"""`manage.py itbc import-products|import-inventory|import-carriers|import-orders|eod|bootstrap --store NAME`.
+
+Each runs the job in this process, prints a summary with the run id, and exits 0 when the run
+succeeded, 3 when it was partial (some items failed) and 1 when it failed or could not start."""
+from datetime import date
+
+from .jobs.context import PrerequisiteMissing
+from .models import SyncRun
+from .runs import RunInProgress
+from .services import job_trigger, run_execute
+
+EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
+
+COMMANDS = {
+    "import-products": (SyncRun.Job.IMPORT_PRODUCTS, "Import products from BigCommerce into IntelliTrack items."),
+    "import-inventory": (SyncRun.Job.IMPORT_INVENTORY, "Import stock from BigCommerce into IntelliTrack."),
+    "import-carriers": (SyncRun.Job.IMPORT_CARRIERS, "Import carriers and shipping methods from BigCommerce."),
+    "import-orders": (SyncRun.Job.IMPORT_ORDERS, "Import store orders as IntelliTrack picking orders."),
+    "eod": (SyncRun.Job.EOD_EXPORT, "Send the End of Day stock snapshot (IntelliTrack -> BigCommerce)."),
+    "bootstrap": (SyncRun.Job.BOOTSTRAP, "Import products, then inventory, then carriers."),
+}
+
+
+def register(subparsers, command):
+    for name, (job, help_text) in COMMANDS.items():
+        parser = subparsers.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument("--store", required=True, metavar="NAME")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Compute and read, write nothing to BigCommerce.")
+        if job in (SyncRun.Job.IMPORT_INVENTORY, SyncRun.Job.BOOTSTRAP):
+            parser.add_argument("--overwrite", action="store_true",
+                                help="Confirmed: replace stock IntelliTrack already holds at the default location.")
+        if job == SyncRun.Job.IMPORT_ORDERS:
+            parser.add_argument("--from", dest="min_date_created", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                                help="Back-fill: orders created on or after this date.")
+            parser.add_argument("--to", dest="max_date_created", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                                help="Back-fill: orders created on or before this date.")
+        parser.set_defaults(handler=_handler(job))
+
+
+def _handler(job):
+    def handle(command, options):
+        return job_command(command, options, job=job)
+
+    return handle
+
+
+def job_command(command, options, *, job: str) -> int:
+    from plugin.configuration.models import StoreConnection
+
+    store = StoreConnection.objects.filter(name=options["store"]).first()
+    if store is None:
+        command.stderr.write(f"No store named {options['store']!r}. `manage.py itbc store list` shows them.")
+        return EXIT_FAILED
+    run_options = {}
+    if options.get("overwrite"):
+        run_options["overwrite"] = True
+    for name in ("min_date_created", "max_date_created"):
+        if options.get(name):
+            run_options[name] = options[name].isoformat()
+    try:
+        run = job_trigger(store=store, job=job, trigger=SyncRun.Trigger.COMMAND, dry_run=options["dry_run"],
+                          options=run_options, enqueue=False)
+    except (PrerequisiteMissing, RunInProgress) as exc:
+        command.stderr.write(str(exc))
+        return EXIT_FAILED
+    finished = run_execute(run_id=run.pk) or SyncRun.objects.get(pk=run.pk)
+    command.stdout.write(run_summary_text(finished))
+    if finished.status == SyncRun.Status.SUCCEEDED:
+        return EXIT_OK
+    if finished.status == SyncRun.Status.PARTIAL:
+        return EXIT_PARTIAL
+    return EXIT_FAILED
+
+
+def run_summary_text(run: SyncRun) -> str:
+    lines = [
+        f"Run #{run.pk}: {run.get_job_display()}, store {run.store.name}",
+        f"Status: {run.get_status_display()}" + (" (dry run)" if run.dry_run or run.summary.get("dry_run") else ""),
+        f"Items: {run.processed} processed, {run.succeeded_count} ok, {run.failed_count} failed, "
+        f"{run.skipped_count} skipped",
+    ]
+    for key, value in sorted((run.summary or {}).items()):
+        lines.append(f"  {key}: {value}")
+    if run.error:
+        lines.append(f"Error: {run.error}")
+    return "\n".join(lines)

@@ -1,0 +1,210 @@
+"""End of Day export (IntelliTrack -> BigCommerce): an authoritative absolute stock level for every
+linked item, at most 2000 items a request, to the store's configured inventory location.
+
+qty = max(0, on_hand(scope) - unpicked)  when "Stock decreased when order placed" is on
+qty = max(0, on_hand(scope))             otherwise
+
+Absolute levels are idempotent, so a batch resent after a crash or an unknown outcome is harmless.
+A dry run (asked for, or forced by "allow writes to BigCommerce" being off) reads the store's current
+levels instead and records the drift without writing."""
+import logging
+import re
+
+from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
+
+from .. import binder, runs
+from ..mappers import StoreLevels, inventory_levels_add
+from ..models import SyncRunItem
+from .context import JobContext
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+ADJUSTMENT_REASON = "itbc End of Day stock snapshot"
+_INDEX_IN_ERROR_KEY = re.compile(r"items[.\[](\d+)")
+MAX_REFUSED_ROUNDS = 25  # each refusal names one bad item; past this many, fail the rest of the batch
+
+
+def eod_quantity(*, on_hand: int, unpicked: int, stock_decreased_when_order_placed: bool) -> int:
+    if stock_decreased_when_order_placed:
+        return max(0, on_hand - unpicked)
+    return max(0, on_hand)
+
+
+def eod_is_dry_run(ctx: JobContext) -> tuple[bool, str]:
+    if ctx.run.dry_run:
+        return True, "Dry run asked for."
+    if not ctx.config.allow_writes_to_bigcommerce:
+        return True, "Dry run: \"Allow writes to BigCommerce\" is off."
+    return False, ""
+
+
+def _scope_kwargs(ctx: JobContext) -> dict:
+    config = ctx.config
+    return {
+        "division": config.default_division_id,
+        "scope": config.quantity_scope,
+        "site_id": config.default_site_id,
+        "location_id": config.default_location_id,
+    }
+
+
+def store_levels_read(ctx: JobContext) -> StoreLevels:
+    """The store's current levels at the configured location, a page at a time."""
+    levels = StoreLevels()
+    location_id = ctx.store.inventory_location_id
+    for page in ctx.client.iter_inventory_item_pages(location_id=location_id):
+        inventory_levels_add(levels, page, location_id=location_id)
+        runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
+    return levels
+
+
+def eod_export_run(ctx: JobContext) -> dict:
+    run, store, config = ctx.run, ctx.store, ctx.config
+    dry_run, dry_reason = eod_is_dry_run(ctx)
+    flag = config.stock_decreased_when_order_placed
+    link_ids = None
+    if run.options.get("only_failed_of"):
+        link_ids = [ref for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, int)]
+    runs.run_set_total(run=run, total=len(link_ids) if link_ids is not None else binder.links_count(store=store))
+    # One aggregate over the store's open picking orders; the dict holds only items with something unpicked.
+    unpicked = ctx.gateway.unpicked_by_item(store.pk) if flag else {}
+    store_levels = store_levels_read(ctx) if dry_run else None
+    requests_sent = 0
+    drifted = 0
+    for links in binder.links_iter_chunks(store=store, link_ids=link_ids, chunk=BATCH):
+        on_hand = ctx.gateway.on_hand_by_item(item_ids=[link.item_id for link in links], **_scope_kwargs(ctx))
+        quantities = {
+            link.id: eod_quantity(
+                on_hand=int(on_hand.get(link.item_id, 0)),
+                unpicked=int(unpicked.get(link.item_id, 0)),
+                stock_decreased_when_order_placed=flag,
+            )
+            for link in links
+        }
+        if dry_run:
+            outcomes = []
+            for link in links:
+                remote = store_levels.level_for(
+                    tracking=link.tracking, product_id=link.product_id, variant_id=link.variant_id
+                )
+                qty = quantities[link.id]
+                drift = None if remote is None else qty - remote
+                drifted += 1 if drift else 0
+                link.last_remote_qty = remote
+                outcomes.append(
+                    runs.ItemOutcome(
+                        key=link.sku or link.item.item_number,
+                        outcome=SyncRunItem.Outcome.OK,
+                        action="dry_run",
+                        reason="" if remote is not None else "The store reports no level at this location.",
+                        quantity_before=remote,
+                        quantity_after=qty,
+                        detail=_detail(link, on_hand, unpicked, drift=drift),
+                    )
+                )
+            binder.links_record_quantities(links=links, exported=False)
+        else:
+            outcomes, sent = _send_batch(ctx, links, quantities, on_hand, unpicked)
+            requests_sent += sent
+        runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock)
+    summary = {"dry_run": dry_run, "write_requests": requests_sent, "location_id": store.inventory_location_id}
+    if dry_run:
+        summary.update(dry_run_reason=dry_reason, drifted_items=drifted)
+    return summary
+
+
+def _detail(link, on_hand, unpicked, **extra) -> dict:
+    return {
+        "ref": link.id,
+        "product_id": link.product_id,
+        "variant_id": link.variant_id,
+        "item": link.item.item_number,
+        "on_hand": int(on_hand.get(link.item_id, 0)),
+        "unpicked": int(unpicked.get(link.item_id, 0)),
+        **extra,
+    }
+
+
+def _payload(ctx: JobContext, link, qty: int) -> dict:
+    return {"location_id": ctx.store.inventory_location_id, **link.inventory_identity, "quantity": qty}
+
+
+def _send_batch(ctx: JobContext, links, quantities, on_hand, unpicked) -> tuple[list, int]:
+    """Send one batch; a refusal naming single items takes those out and resends the rest. Returns the
+    outcomes and the number of requests sent. Infrastructure errors propagate and fail the run."""
+    pending = list(links)
+    refused: dict[int, str] = {}
+    sent = 0
+    transaction_id = ""
+    for _round in range(MAX_REFUSED_ROUNDS + 1):
+        if not pending:
+            break
+        try:
+            sent += 1
+            transaction_id = _absolute_with_one_resend(ctx, [_payload(ctx, link, quantities[link.id]) for link in pending])
+            break
+        except ValidationError as exc:
+            bad = _refused_indexes(exc, len(pending))
+            if not bad or _round == MAX_REFUSED_ROUNDS:
+                for link in pending:
+                    refused[link.id] = f"BigCommerce refused the batch: {exc.message}"
+                pending = []
+                break
+            for index in bad:
+                link = pending[index]
+                refused[link.id] = (exc.errors.get(f"items.{index}") or exc.errors.get(f"items[{index}]") or exc.message)
+            pending = [link for i, link in enumerate(pending) if i not in bad]
+    sent_ids = {link.id for link in pending}
+    outcomes = []
+    exported = []
+    for link in links:
+        qty = quantities[link.id]
+        if link.id in sent_ids:
+            previous = link.last_exported_qty
+            link.last_exported_qty = qty
+            exported.append(link)
+            outcomes.append(
+                runs.ItemOutcome(
+                    key=link.sku or link.item.item_number,
+                    outcome=SyncRunItem.Outcome.OK,
+                    action="set_level",
+                    quantity_before=previous,  # what the last export sent
+                    quantity_after=qty,
+                    store_transaction_id=transaction_id,
+                    detail=_detail(link, on_hand, unpicked),
+                )
+            )
+        else:
+            outcomes.append(
+                runs.ItemOutcome(
+                    key=link.sku or link.item.item_number,
+                    outcome=SyncRunItem.Outcome.FAILED,
+                    action="set_level",
+                    reason=str(refused.get(link.id, "Not sent.")),
+                    quantity_after=qty,
+                    detail=_detail(link, on_hand, unpicked),
+                )
+            )
+    if exported:
+        binder.links_record_quantities(links=exported, exported=True)
+    return outcomes, sent
+
+
+def _absolute_with_one_resend(ctx: JobContext, items: list[dict]) -> str:
+    """Absolute levels are safe to repeat: after the client's own retries, try the batch once more."""
+    try:
+        return ctx.client.adjust_absolute(items, reason=ADJUSTMENT_REASON)[0]
+    except (TransientError, OutcomeUnknownError) as exc:
+        logger.warning("End of Day batch for store %s failed once (%s); sending it again", ctx.store.pk, exc)
+        runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
+        return ctx.client.adjust_absolute(items, reason=ADJUSTMENT_REASON)[0]
+
+
+def _refused_indexes(exc: ValidationError, size: int) -> set[int]:
+    found = set()
+    for key in (exc.errors or {}):
+        match = _INDEX_IN_ERROR_KEY.match(str(key))
+        if match and int(match.group(1)) < size:
+            found.add(int(match.group(1)))
+    return found

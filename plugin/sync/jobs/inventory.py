@@ -1,0 +1,100 @@
+"""Import inventory (BigCommerce -> IntelliTrack): the store's on-hand at its configured location becomes
+the on-hand of the linked item at the default Division-Site-Location, in the default UOM.
+
+Only items with no stock record there yet are set, unless the run was started with overwrite confirmed.
+Inventory rows of products not imported (no link) are reported."""
+from collections import Counter
+
+from plugin.intellitrack.gateway import StockRow
+
+from .. import binder, runs
+from ..mappers import StoreLevels, inventory_levels_add
+from ..models import StoreItemLink, SyncRunItem
+from .context import JobContext
+
+OK, FAILED, SKIPPED = SyncRunItem.Outcome.OK, SyncRunItem.Outcome.FAILED, SyncRunItem.Outcome.SKIPPED
+
+
+STOCK_SET = {"set": "set_stock", "overwritten": "overwritten", "unchanged": "unchanged"}
+
+
+def inventory_import_run(ctx: JobContext) -> dict:
+    run, store, config = ctx.run, ctx.store, ctx.config
+    overwrite = bool(run.options.get("overwrite"))
+    location_id = store.inventory_location_id
+    only = None
+    if run.options.get("only_failed_of"):
+        only = {ref for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, tuple)}
+    runs.run_set_total(run=run, total=len(only) if only is not None else binder.links_count(store=store))
+    counts = Counter()
+    # A product tracked by product is listed once per variant: its stock is taken once (ids only: small).
+    products_done: set[int] = set()
+    for page in ctx.client.iter_inventory_item_pages(location_id=location_id):
+        levels = inventory_levels_add(StoreLevels(), page, location_id=location_id)
+        product_ids = {int((e.get("identity") or {}).get("product_id") or 0) for e in page}
+        links = binder.links_for_products(store=store, product_ids=product_ids)
+        outcomes, wanted = [], []
+        for entry in page:
+            identity = entry.get("identity") or {}
+            product_id = int(identity.get("product_id") or 0)
+            variant_id = identity.get("variant_id")
+            link = links.get((product_id, int(variant_id) if variant_id is not None else None))
+            if link is None:
+                link = links.get((product_id, None))
+                if link is not None:
+                    if product_id in products_done:
+                        continue
+                    products_done.add(product_id)
+            ref = [product_id, link["variant_id"] if link else variant_id]
+            if only is not None and tuple(ref) not in only:
+                continue
+            key = identity.get("sku") or f"{product_id}/{variant_id}"
+            if link is None:
+                outcomes.append(runs.ItemOutcome(
+                    key=key, outcome=SKIPPED, action="not_linked",
+                    reason="No IntelliTrack item for this product or variant: import products first "
+                           "(untracked products are never imported).",
+                    detail={"ref": ref}))
+                continue
+            qty = max(0, int(levels.level_for(tracking=link["tracking"], product_id=product_id,
+                                              variant_id=link["variant_id"]) or 0))
+            detail = {"ref": ref, "item": link["item__item_number"]}
+            if qty == 0:
+                outcomes.append(runs.ItemOutcome(key=key, outcome=SKIPPED, action="none_in_store",
+                                                 reason="The store holds none at this location.",
+                                                 quantity_after=0, detail=detail))
+                continue
+            wanted.append((key, detail, link["item_id"], qty))
+        if wanted:
+            results = ctx.gateway.initial_stock_set(
+                location_id=config.default_location_id,
+                uom_id=config.default_uom_id,
+                rows=[StockRow(item_id=item_id, quantity=qty) for _, _, item_id, qty in wanted],
+                overwrite=overwrite,
+                reason="Inventory import from BigCommerce",
+                reference=f"itbc run {run.pk}",
+            )
+            for (key, detail, _item_id, qty), result in zip(wanted, results, strict=True):
+                common = dict(key=key, quantity_before=result.on_hand_before, detail=detail)
+                if result.outcome in STOCK_SET:
+                    outcomes.append(runs.ItemOutcome(outcome=OK, action=STOCK_SET[result.outcome],
+                                                     quantity_after=result.on_hand_after, **common))
+                elif result.outcome == "exists":
+                    outcomes.append(runs.ItemOutcome(
+                        outcome=SKIPPED, action="kept", quantity_after=result.on_hand_before,
+                        reason=f"IntelliTrack already holds stock for this item at the default location; the "
+                               f"store's {qty} was not applied (overwrite not confirmed).", **common))
+                elif result.outcome == "skipped":
+                    outcomes.append(runs.ItemOutcome(outcome=SKIPPED, action="skipped", reason=result.reason,
+                                                     **common))
+                else:
+                    outcomes.append(runs.ItemOutcome(outcome=FAILED, action=result.outcome,
+                                                     reason=result.reason or result.outcome, quantity_after=qty,
+                                                     **common))
+        counts.update(o.action for o in outcomes)
+        runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock)
+    return {"overwrite": overwrite, "location_id": location_id, "actions": dict(counts)}
+
+
+def products_imported(*, store) -> bool:
+    return StoreItemLink.objects.filter(store=store).exists()

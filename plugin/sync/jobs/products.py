@@ -1,0 +1,136 @@
+"""Import products (BigCommerce -> IntelliTrack): one item per stock-tracked unit, linked to it.
+
+Per page of 250 products (variants included): map, check keys, upsert the items through the gateway in
+one call, write the new links in one statement, refresh the known ones in another, record outcomes.
+A rerun updates descriptions and creates only what is new: a unit already linked keeps its item, and an
+item number already owned by another unit of the store is reported as a duplicate, never merged."""
+from collections import Counter
+
+from plugin.intellitrack.gateway import ItemData
+
+from .. import binder, runs
+from ..mappers import StoreItem, products_to_store_items
+from ..models import SyncRunItem
+from .context import JobContext
+
+OK, FAILED, SKIPPED = SyncRunItem.Outcome.OK, SyncRunItem.Outcome.FAILED, SyncRunItem.Outcome.SKIPPED
+
+
+def catalog_total(client) -> int | None:
+    """How many products the catalog holds (for progress), from one page of one product."""
+    counter = getattr(client, "count_products", None)
+    if counter is not None:
+        return counter()
+    payload = client._get("v3", "/catalog/products", {"limit": 1, "page": 1}) or {}
+    total = ((payload.get("meta") or {}).get("pagination") or {}).get("total")
+    return int(total) if total is not None else None
+
+
+def products_import_run(ctx: JobContext) -> dict:
+    run = ctx.run
+    only = None
+    if run.options.get("only_failed_of"):
+        only = {tuple(ref) for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, tuple)}
+        runs.run_set_total(run=run, total=len(only))
+    else:
+        runs.run_set_total(run=run, total=catalog_total(ctx.client))
+    pages = 0
+    counts = Counter()
+    for products in ctx.client.iter_product_pages(include_variants=True):
+        pages += 1
+        outcomes = products_page_import(ctx, products, only=only)
+        counts.update(o.action for o in outcomes)
+        runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock)
+    return {"pages": pages, "actions": dict(counts), "create_item_using": ctx.config.create_item_using}
+
+
+def products_page_import(ctx: JobContext, products: list[dict], *, only=None) -> list[runs.ItemOutcome]:
+    store, config = ctx.store, ctx.config
+    units, rejected, skipped = products_to_store_items(products, create_item_using=config.create_item_using)
+    if only is not None:
+        units = [u for u in units if (u.product_id, u.variant_id) in only]
+        rejected = [r for r in rejected if (r.product_id, r.variant_id) in only]
+        skipped = []
+    outcomes = [
+        runs.ItemOutcome(key=s.key, outcome=SKIPPED, action="skipped", reason=s.reason,
+                         detail={"ref": [s.product_id, None]})
+        for s in skipped
+    ]
+    outcomes += [
+        runs.ItemOutcome(key=r.key, outcome=FAILED, action="rejected", reason=r.reason,
+                         detail={"ref": r.ref, "sku": r.sku})
+        for r in rejected
+    ]
+    if not units:
+        return outcomes
+
+    links = binder.links_for_products(store=store, product_ids=[u.product_id for u in units])
+    owners = binder.link_owners_of_numbers(store=store, item_numbers=[u.item_number for u in units])
+    in_page = Counter(u.item_number.casefold() for u in units if (u.product_id, u.variant_id) not in links)
+    first_seen: dict[str, tuple] = {}
+
+    to_upsert: list[tuple[StoreItem, dict | None]] = []
+    for unit in units:
+        ref = (unit.product_id, unit.variant_id)
+        link = links.get(ref)
+        if link is not None:
+            to_upsert.append((unit, link))
+            continue
+        owner = owners.get(unit.item_number)
+        folded = unit.item_number.casefold()
+        if owner is not None and owner != ref:
+            outcomes.append(_duplicate(unit, f"product {owner[0]}" + (f" variant {owner[1]}" if owner[1] else "")))
+            continue
+        if in_page[folded] > 1:
+            if folded in first_seen:
+                earlier = first_seen[folded]
+                outcomes.append(_duplicate(unit, f"product {earlier[0]}" + (f" variant {earlier[1]}" if earlier[1] else "")))
+                continue
+            first_seen[folded] = ref
+        to_upsert.append((unit, None))
+
+    # A linked unit keeps its item (and item number) even when its SKU or name changed in the store.
+    records = [
+        ItemData(
+            item_number=link["item__item_number"] if link else unit.item_number,
+            description=unit.description,
+            key=f"{unit.product_id}/{unit.variant_id or ''}",
+        )
+        for unit, link in to_upsert
+    ]
+    results = ctx.gateway.items_upsert(ctx.division_code, records, default_uom_id=config.default_uom_id)
+    new_links, sku_changes = [], {}
+    for (unit, link), record, result in zip(to_upsert, records, results, strict=True):
+        detail = {"ref": [unit.product_id, unit.variant_id], "sku": unit.sku, "item": record.item_number}
+        if not result.ok:
+            action = "duplicate" if result.outcome == "duplicate" else "rejected"
+            outcomes.append(runs.ItemOutcome(key=unit.item_number, outcome=FAILED, action=action,
+                                             reason=result.reason or result.outcome, detail=detail))
+            continue
+        reason = ""
+        if link is not None:
+            action = "updated" if result.outcome == "updated" else "unchanged"
+            if link["sku"] != unit.sku:
+                sku_changes[link["id"]] = unit.sku
+            if record.item_number != unit.item_number:
+                reason = f"Key changed in the store to {unit.item_number!r}; the item keeps {record.item_number!r}."
+        else:
+            action = "created" if result.outcome == "created" else "linked"
+            if action == "linked":
+                reason = "An IntelliTrack item with this number existed; it is now linked."
+            new_links.append({"product_id": unit.product_id, "variant_id": unit.variant_id, "sku": unit.sku,
+                              "tracking": unit.tracking, "item_id": result.item_id})
+        outcomes.append(runs.ItemOutcome(key=unit.item_number, outcome=OK, action=action, reason=reason, detail=detail))
+    binder.links_create(store=store, rows=new_links)
+    binder.links_update_sku(changes=sku_changes)
+    return outcomes
+
+
+def _duplicate(unit: StoreItem, owner: str) -> runs.ItemOutcome:
+    return runs.ItemOutcome(
+        key=unit.item_number,
+        outcome=FAILED,
+        action="duplicate",
+        reason=f"Duplicate item number {unit.item_number!r}: already used by {owner}. Not merged.",
+        detail={"ref": [unit.product_id, unit.variant_id], "sku": unit.sku},
+    )

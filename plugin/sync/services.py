@@ -1,0 +1,165 @@
+"""Starting and executing job runs: the entry points that pages, commands and tasks call.
+
+`job_trigger` checks the prerequisites, queues a run and (after the transaction commits) its task.
+`run_execute` runs a queued run in this process: takes the lock, starts the run, hands it to its job's
+runner, and closes it as succeeded, partial or failed."""
+import logging
+
+from django.db import transaction
+
+from plugin.bigcommerce.errors import BigCommerceError
+
+from . import locks, runs
+from .jobs.carriers import carriers_import_run
+from .jobs.context import JobContext, PrerequisiteMissing
+from .jobs.eod import eod_export_run
+from .jobs.inventory import inventory_import_run, products_imported
+from .jobs.orders import orders_import_run
+from .jobs.products import products_import_run
+from .models import SyncRun
+
+logger = logging.getLogger(__name__)
+
+Job = SyncRun.Job
+RUNNERS = {
+    Job.IMPORT_PRODUCTS: products_import_run,
+    Job.IMPORT_INVENTORY: inventory_import_run,
+    Job.IMPORT_CARRIERS: carriers_import_run,
+    Job.IMPORT_ORDERS: orders_import_run,
+    Job.EOD_EXPORT: eod_export_run,
+}
+BOOTSTRAP_STEPS = [Job.IMPORT_PRODUCTS, Job.IMPORT_INVENTORY, Job.IMPORT_CARRIERS]
+NEEDS_PRODUCTS = {Job.IMPORT_INVENTORY, Job.IMPORT_ORDERS, Job.EOD_EXPORT}
+RUNNABLE_JOBS = [*RUNNERS, Job.BOOTSTRAP]
+
+
+def job_prerequisite_missing(*, store, job: str) -> str:
+    """Why `job` cannot run for `store` now ("" when it can)."""
+    config = getattr(store, "basic_configuration", None)
+    if job not in RUNNABLE_JOBS:
+        return f"Unknown job {job!r}."
+    if config is None or not config.defaults_complete:
+        return "Save the Basic Configuration first: the default Division, Site, Location and UOM are not saved."
+    if not config.sync_enabled:
+        return "Synchronization is switched off for this store (\"Sync enabled\" in the configuration)."
+    if not store.connection_ok:
+        return "Test the store connection first: it has not been tested successfully."
+    if job in NEEDS_PRODUCTS and not products_imported(store=store):
+        return "Import products first: no store product is linked to an IntelliTrack item yet."
+    return ""
+
+
+def job_trigger(
+    *, store, job: str, trigger: str = SyncRun.Trigger.MANUAL, user=None, dry_run: bool = False,
+    options: dict | None = None, scheduled_for=None, enqueue: bool = True,
+) -> SyncRun:
+    """Queue a run of `job` and its task. Raises PrerequisiteMissing or runs.RunInProgress."""
+    missing = job_prerequisite_missing(store=store, job=job)
+    if missing:
+        raise PrerequisiteMissing(missing)
+    run = runs.run_create(store=store, job=job, trigger=trigger, user=user, dry_run=dry_run, options=options,
+                          scheduled_for=scheduled_for)
+    if enqueue:
+        run_enqueue(run=run)
+    return run
+
+
+def run_enqueue(*, run: SyncRun) -> None:
+    from .tasks import run_job
+
+    transaction.on_commit(lambda: run_job.delay(run.pk))
+
+
+def _context(run: SyncRun, *, client=None, gateway=None, lock=None) -> JobContext:
+    from plugin.bigcommerce.client import client_for_store
+    from plugin.intellitrack.gateway import get_gateway
+
+    store = run.store
+    config = store.basic_configuration
+    return JobContext(
+        run=run, store=store, config=config,
+        client=client if client is not None else client_for_store(store),
+        gateway=gateway if gateway is not None else get_gateway(),
+        lock=lock,
+    )
+
+
+def run_execute(*, run_id: int, client=None, gateway=None) -> SyncRun | None:
+    """Execute a queued run here and now. Returns the finished run, or None when another worker has it
+    (or it is no longer queued): a task delivered twice does the work once."""
+    run = SyncRun.objects.select_related("store", "store__basic_configuration", "retry_of").get(pk=run_id)
+    if run.status != SyncRun.Status.QUEUED:
+        return None
+    lock = locks.JobLock(store_id=run.store_id, job=run.job, run_id=run.pk)
+    if not lock.acquire():
+        logger.info("Run %s not started: run %s holds the lock", run.pk,
+                    locks.lock_holder(store_id=run.store_id, job=run.job))
+        return None
+    try:
+        if not runs.run_start(run=run):
+            return None
+        try:
+            ctx = _context(run, client=client, gateway=gateway, lock=lock)
+            missing = job_prerequisite_missing(store=run.store, job=run.job)
+            if missing:
+                return runs.run_finish(run=run, error=missing)
+            if run.job == Job.BOOTSTRAP:
+                summary = _bootstrap(ctx, client=client, gateway=gateway)
+            elif run.job == Job.EOD_EXPORT:
+                summary = _eod_with_orders_first(ctx, client=client, gateway=gateway)
+            else:
+                summary = RUNNERS[run.job](ctx)
+        except (BigCommerceError, PrerequisiteMissing, _StepFailed) as exc:
+            logger.warning("Run %s failed: %r", run.pk, exc)
+            return runs.run_finish(run=run, error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # an unexpected error still closes the run with its reason
+            logger.exception("Run %s failed unexpectedly", run.pk)
+            return runs.run_finish(run=run, error=f"Unexpected error: {type(exc).__name__}: {exc}")
+        return runs.run_finish(run=run, summary=summary)
+    finally:
+        lock.release()
+
+
+class _StepFailed(Exception):
+    pass
+
+
+def _child_run(ctx: JobContext, job: str, *, client, gateway, options=None) -> SyncRun:
+    """Run another job as its own run record, here, as a step of this one."""
+    child = runs.run_create(store=ctx.store, job=job, trigger=ctx.run.trigger, user=ctx.run.user,
+                            dry_run=ctx.run.dry_run, options={"parent_run": ctx.run.pk, **(options or {})})
+    finished = run_execute(run_id=child.pk, client=client or ctx.client, gateway=gateway or ctx.gateway)
+    return finished or SyncRun.objects.get(pk=child.pk)
+
+
+def _bootstrap(ctx: JobContext, *, client, gateway) -> dict:
+    runs.run_set_total(run=ctx.run, total=len(BOOTSTRAP_STEPS))
+    steps = {}
+    for job in BOOTSTRAP_STEPS:
+        child = _child_run(ctx, job, client=client, gateway=gateway,
+                           options={"overwrite": bool(ctx.run.options.get("overwrite"))} if job == Job.IMPORT_INVENTORY else None)
+        steps[job] = child.pk
+        outcome = {SyncRun.Status.SUCCEEDED: "ok", SyncRun.Status.PARTIAL: "failed"}.get(child.status, "failed")
+        runs.run_items_record(run=ctx.run, lock=ctx.lock, outcomes=[runs.ItemOutcome(
+            key=job, outcome=outcome, action="step",
+            reason=f"Run #{child.pk}: {child.get_status_display()}" + (f" ({child.error})" if child.error else ""),
+            detail={"run": child.pk})])
+        if child.status == SyncRun.Status.FAILED:
+            raise _StepFailed(f"{child.get_job_display()} failed (run #{child.pk}): {child.error}")
+    return {"steps": steps}
+
+
+def _eod_with_orders_first(ctx: JobContext, *, client, gateway) -> dict:
+    orders_run = None
+    note = ""
+    try:
+        orders_run = _child_run(ctx, Job.IMPORT_ORDERS, client=client, gateway=gateway)
+    except runs.RunInProgress as exc:
+        note = f"Orders were being imported by run #{exc.run.pk if exc.run else '?'}; exported with what it has imported."
+    if orders_run is not None and orders_run.status == SyncRun.Status.FAILED:
+        raise _StepFailed(f"Importing orders first failed (run #{orders_run.pk}): {orders_run.error}")
+    summary = eod_export_run(ctx)
+    summary["orders_run"] = orders_run.pk if orders_run else None
+    if note:
+        summary["note"] = note
+    return summary
