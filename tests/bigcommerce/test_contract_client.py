@@ -262,3 +262,13 @@ def test_a_misspelled_nested_response_property_fails_the_contract():
 def test_unknown_paths_are_reported():
     with pytest.raises(ContractViolation, match="no BigCommerce spec"):
         validate_request(prepared("GET", f"{V3}/catalog/widgets"))
+
+
+def test_a_missing_spec_folder_skips_locally_and_fails_under_ci(tmp_path, monkeypatch):
+    monkeypatch.setenv("ITBC_OPENAPI_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="ITBC_OPENAPI_DIR"):
+        require_specs()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="not found"):
+        require_specs()
