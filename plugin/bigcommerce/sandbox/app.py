@@ -224,8 +224,8 @@ class SandboxApp:
             return Reply(status, [{"status": status, "message": message}])
         content_type = PROBLEM_JSON if path.startswith("/v3/inventory") else JSON
         body = {"status": status, "title": message, "type": ERROR_DOCS, "errors": errors or {}}
-        if status == 404 and path.startswith("/v3/catalog"):
-            del body["errors"]  # the catalog's not-found body has no errors map
+        if status != 422 and path.startswith("/v3/catalog"):
+            del body["errors"]  # only the catalog's 422 bodies carry an errors map
         return Reply(status, body, content_type)
 
     # ----- store information ---------------------------------------------------------------------
