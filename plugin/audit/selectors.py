@@ -38,6 +38,13 @@ MASTER_DATA_MODELS = {
     "default_uom": UOM,
 }
 ORDER_STATUS_NAMES = dict(ORDER_STATUS_CHOICES)
+# Where a model's verbose name reads oddly in a change list.
+LABELS = {
+    "auto_sync_enabled": "Auto sync",
+    "eod_enabled": "End of Day processing",
+    "default_uom": "Default UOM",
+    "api_base_url": "API base URL",
+}
 EMPTY = "—"
 
 
@@ -104,7 +111,7 @@ def _entries(model, records: list, fields: list[str], section: str, codes: dict)
             if previous is None or before != after:
                 changes.append(
                     FieldChange(
-                        label=str(model._meta.get_field(name).verbose_name).capitalize(),
+                        label=LABELS.get(name) or str(model._meta.get_field(name).verbose_name).capitalize(),
                         before=_display(model, name, before, codes) if previous is not None else EMPTY,
                         after=_display(model, name, after, codes),
                     )

@@ -96,10 +96,17 @@ class TokenSafeExceptionReporterFilter(SafeExceptionReporterFilter):
 
     def get_traceback_frame_variables(self, request, tb_frame):
         variables = super().get_traceback_frame_variables(request, tb_frame)
-        return [
-            (name, self.cleansed_substitute if self._sensitive_name.search(name) else value)
-            for name, value in variables
-        ]
+        return [(name, self._cleanse_variable(name, value)) for name, value in variables]
+
+    def _cleanse_variable(self, name, value):
+        if self._sensitive_name.search(name):
+            return self.cleansed_substitute
+        if isinstance(value, dict):
+            # e.g. a service's `data` holding a form's cleaned_data with the access_token in it
+            return {key: self._cleanse_variable(str(key), item) for key, item in value.items()}
+        if isinstance(value, SecretStr):
+            return self.cleansed_substitute
+        return value
 
     def get_post_parameters(self, request):
         params = super().get_post_parameters(request)

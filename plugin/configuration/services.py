@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from .crypto import redact
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 CONNECTION_FIELDS = ["name", "store_hash", "api_base_url", "timezone", "inventory_location_id"]
 
 
+@sensitive_variables("data")
 @transaction.atomic
 def store_connection_create(*, user, data: dict) -> StoreConnection:
     """Create a store connection and its (empty) Basic Configuration. `data` is a validated
@@ -33,6 +35,7 @@ def store_connection_create(*, user, data: dict) -> StoreConnection:
     return store
 
 
+@sensitive_variables("data", "token")
 @transaction.atomic
 def store_connection_update(*, store: StoreConnection, user, data: dict) -> StoreConnection:
     """Apply a validated StoreConnectionForm. A blank access_token keeps the saved one."""

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plugin.audit.selectors import configuration_history
@@ -79,6 +80,7 @@ def store_list(request):
     )
 
 
+@sensitive_post_parameters("access_token")
 @login_required
 @require_http_methods(["GET", "POST"])
 def store_add(request):
@@ -137,6 +139,7 @@ def basic_configuration_options(request, pk):
     return JsonResponse(master_data_options(division_id=division_id, site_id=site_id))
 
 
+@sensitive_post_parameters("access_token")
 @login_required
 @require_http_methods(["GET", "POST"])
 def cart_configuration(request, pk):

@@ -1,0 +1,1 @@
+from tests.configuration.conftest import master, store  # noqa: F401  (shared fixtures)
