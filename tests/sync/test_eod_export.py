@@ -1,0 +1,169 @@
+"""End of Day over real HTTP against the sandbox store, on PostgreSQL (and Redis for the lock).
+
+The whole set-up runs first (products, inventory, carriers, orders) on a generated store with all three
+tracking modes, then IntelliTrack stock changes (adjustments, moves inside and outside the scope, partial
+picks), then End of Day: every store level must equal the formula, item by item."""
+import math
+from collections import defaultdict
+
+import pytest
+
+from plugin.intellitrack import services as it
+from plugin.intellitrack.models import InventoryRecord, Location, PickingOrder, PickingOrderLine
+from plugin.sync.models import OrderImport, StoreItemLink, SyncRun, SyncRunItem
+from tests.sync.conftest import run_job, store_level
+
+pytestmark = [pytest.mark.django_db]
+
+Job = SyncRun.Job
+OPEN_STATUSES = [11, 9, 3]
+
+
+def expected_levels(store, *, flag: bool) -> dict[int, int]:
+    """The formula, computed here from the raw rows (not through the selectors the export uses)."""
+    config = store.basic_configuration
+    on_hand = defaultdict(int)
+    for record in InventoryRecord.objects.filter(site=config.default_site).select_related("uom"):
+        on_hand[record.item_id] += record.on_hand * record.uom.each_count
+    unpicked = defaultdict(int)
+    for line in PickingOrderLine.objects.filter(order__source_store=store, order__status="open"):
+        unpicked[line.item_id] += line.ordered_qty - line.picked_qty
+    return {
+        link.id: max(0, on_hand[link.item_id] - (unpicked[link.item_id] if flag else 0))
+        for link in StoreItemLink.objects.filter(store=store)
+    }
+
+
+def set_up(shop_factory, **config):
+    store, server = shop_factory(products=80, orders=40, order_statuses_to_import=OPEN_STATUSES, **config)
+    boot = run_job(store, Job.BOOTSTRAP)
+    assert boot.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL), boot.error
+    assert set(boot.summary["steps"]) == {"import_products", "import_inventory", "import_carriers"}
+    orders = run_job(store, Job.IMPORT_ORDERS)
+    assert orders.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL), orders.error
+    assert PickingOrder.objects.filter(source_store=store).count() > 0
+    return store, server
+
+
+def change_intellitrack_stock(store):
+    """Adjust, receive, move inside and outside the scope, and pick part of open orders."""
+    config = store.basic_configuration
+    l1 = config.default_location
+    l2 = Location.objects.get(site=config.default_site, code="L2")
+    l9 = Location.objects.get(code="L9")
+    uom = config.default_uom
+    links = list(StoreItemLink.objects.filter(store=store).select_related("item").order_by("id"))
+    stocked = {r.item_id: r.on_hand for r in InventoryRecord.objects.filter(location=l1, uom=uom)}
+    changed = 0
+    for n, link in enumerate(links):
+        have = stocked.get(link.item_id, 0)
+        if n % 5 == 0:
+            it.inventory_adjust(item=link.item, location=l1, uom=uom, quantity_delta=7, reason="count")
+            changed += 1
+        elif n % 5 == 1 and have >= 2:
+            it.inventory_adjust(item=link.item, location=l1, uom=uom, quantity_delta=-2, reason="damaged")
+            changed += 1
+        elif n % 5 == 2 and have >= 3:
+            it.inventory_move(item=link.item, uom=uom, from_location=l1, to_location=l2, quantity=3)  # same site
+        elif n % 5 == 3 and have >= 4:
+            it.inventory_move(item=link.item, uom=uom, from_location=l1, to_location=l9, quantity=4)  # leaves scope
+            changed += 1
+    picked = 0
+    for line in PickingOrderLine.objects.filter(order__source_store=store, order__status="open").select_related(
+        "item", "order"
+    ):
+        record = InventoryRecord.objects.filter(item=line.item, location=l1, uom=uom).first()
+        if record and record.on_hand >= 1 and line.ordered_qty - line.picked_qty >= 1 and picked < 12:
+            it.order_pick(line=line, quantity=1, location=l1)
+            picked += 1
+    assert changed > 5 and picked > 3
+    # a completely picked order closes and stops counting
+    return picked
+
+
+@pytest.mark.parametrize("flag", [True, False], ids=["stock-decreased-on", "stock-decreased-off"])
+def test_end_of_day_sets_every_store_level_to_the_formula(shop_factory, flag):
+    store, server = set_up(shop_factory, stock_decreased_when_order_placed=flag)
+    change_intellitrack_stock(store)
+    expected = expected_levels(store, flag=flag)
+    run = run_job(store, Job.EOD_EXPORT)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    links = list(StoreItemLink.objects.filter(store=store))
+    assert len(links) == len(expected) > 50
+    mismatches = {link.sku: (store_level(server.state, link), expected[link.id])
+                  for link in links if store_level(server.state, link) != expected[link.id]}
+    assert mismatches == {}
+    # the other store location is untouched by construction: only location 1 was written
+    assert run.summary["write_requests"] == math.ceil(len(links) / 2000)
+    assert run.summary["orders_run"] is not None
+    items = {i.detail["ref"]: i for i in run.items.all()}
+    assert len(items) == len(links)
+    assert all(items[link.id].quantity_after == expected[link.id] for link in links)
+    assert all(items[link.id].store_transaction_id for link in links)
+    assert {link.last_exported_qty for link in StoreItemLink.objects.filter(store=store)} == set(expected.values())
+    # with the flag on, unpicked quantities matter somewhere; off, they never do
+    if flag:
+        assert any(i.detail["unpicked"] for i in items.values())
+
+
+def test_second_end_of_day_sends_the_same_levels_and_dry_run_writes_nothing(shop_factory):
+    store, server = set_up(shop_factory)
+    change_intellitrack_stock(store)
+    first = run_job(store, Job.EOD_EXPORT)
+    second = run_job(store, Job.EOD_EXPORT)
+    assert second.status == SyncRun.Status.SUCCEEDED
+    sent = lambda run: dict(run.items.values_list("detail__ref", "quantity_after"))  # noqa: E731
+    assert sent(first) == sent(second)
+
+    # IntelliTrack changes; a dry run computes the new numbers and the drift but writes nothing
+    config = store.basic_configuration
+    link = StoreItemLink.objects.filter(store=store).select_related("item").first()
+    before_level = store_level(server.state, link)
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=11, reason="found")
+    stock_before = {loc: dict(levels) for loc, levels in server.state.stock.items()}
+    transactions_before = list(server.state.transactions)
+    dry = run_job(store, Job.EOD_EXPORT, dry_run=True)
+    assert dry.status == SyncRun.Status.SUCCEEDED
+    assert server.state.stock == stock_before and server.state.transactions == transactions_before
+    assert dry.summary["dry_run"] is True and dry.summary["write_requests"] == 0
+    row = dry.items.get(detail__ref=link.id)
+    assert (row.quantity_before, row.quantity_after) == (before_level, expected_levels(store, flag=True)[link.id])
+    assert row.detail["drift"] == row.quantity_after - row.quantity_before != 0
+    assert dry.summary["drifted_items"] == 1
+
+    # "allow writes to BigCommerce" off: every export is a dry run
+    config.allow_writes_to_bigcommerce = False
+    config.save()
+    forced = run_job(store, Job.EOD_EXPORT)
+    assert forced.summary["dry_run"] is True and "Allow writes" in forced.summary["dry_run_reason"]
+    assert server.state.stock == stock_before
+
+
+def test_cancelled_store_order_cancels_its_picking_order_and_unmatched_order_waits(shop_factory):
+    store, server = set_up(shop_factory)
+    imported = OrderImport.objects.filter(store=store, state="imported").first()
+    picking = PickingOrder.objects.get(source_store=store, store_order_id=imported.store_order_id)
+    assert picking.status == "open"
+    server.state.set_order_status(imported.store_order_id, 5)
+    # a new order for a product that was never imported (added after the product import)
+    from tests.sync.test_product_import import _add
+
+    new_pid, _ = _add(server.state, name="Late", tracking="product", skus=["LATE-1"])
+    server.state.set_stock(quantity=5, product_id=new_pid)
+    late = server.state.place_order(items=[{"sku": "LATE-1", "quantity": 1}], status_id=11)
+    run = run_job(store, Job.IMPORT_ORDERS)
+    assert run.status == SyncRun.Status.PARTIAL
+    picking.refresh_from_db()
+    assert picking.status == "cancelled"
+    cancel = run.items.get(key=str(imported.store_order_id), action="cancel")
+    assert cancel.outcome == SyncRunItem.Outcome.OK and "Cancelled in the store" in cancel.reason
+    waiting = run.items.get(key=str(late.id))
+    assert waiting.outcome == "failed" and "LATE-1" in waiting.reason
+    assert not PickingOrder.objects.filter(source_store=store, store_order_id=late.id).exists()
+    # imported once: a second run creates nothing new; after importing products, the waiting order goes in
+    count = PickingOrder.objects.filter(source_store=store).count()
+    run_job(store, Job.IMPORT_PRODUCTS)
+    again = run_job(store, Job.IMPORT_ORDERS)
+    assert again.items.get(key=str(late.id)).action == "created"
+    assert PickingOrder.objects.filter(source_store=store).count() == count + 1
