@@ -97,7 +97,7 @@ class PickForm(forms.Form):
         order = line.order
         # Only where the item has stock, with the amount in the label so the picker can choose.
         stock: dict[int, int] = {}
-        for record in selectors.picking_order_pickable_locations(line=line):
+        for record in selectors.picking_order_pickable_locations(line=line):  # most stock first
             stock[record.location_id] = stock.get(record.location_id, 0) + record.on_hand
         location = self.fields["location"]
         location.queryset = (
@@ -109,8 +109,11 @@ class PickForm(forms.Form):
         self.fields["carrier"].queryset = Carrier.objects.filter(division_id=order.division_id).order_by(
             "name"
         )
+        location.empty_label = "Choose a location" if stock else "No stock of this item"
         if not self.is_bound:
             self.initial.setdefault("quantity", line.remaining)
+            if stock:
+                self.initial.setdefault("location", next(iter(stock)))
             if order.carrier_id:
                 self.initial.setdefault("carrier", order.carrier_id)
 
