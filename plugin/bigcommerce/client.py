@@ -71,8 +71,7 @@ def _int_header(headers, name: str) -> int | None:
 
 def _nothing_was_sent(exc: requests.RequestException) -> bool:
     """True when the request cannot have reached the store: the connection itself failed."""
-    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError,
-                        requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)):
         return True
     if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(exc, requests.exceptions.ReadTimeout):
         reason = exc.args[0] if exc.args else None
@@ -204,6 +203,11 @@ class BigCommerceClient:
             started = time.monotonic()
             try:
                 response = self._session.request(method, url, params=params, json=body, timeout=self.timeout)
+            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                    requests.exceptions.InvalidSchema):
+                # A malformed base URL never gets better by waiting.
+                raise ConnectionFailedError(f"The store's API base URL {self.base_url!r} is not a valid URL.",
+                                            method=method, path=log_path) from None
             except requests.RequestException as exc:
                 elapsed_ms = int((time.monotonic() - started) * 1000)
                 unsent = _nothing_was_sent(exc)

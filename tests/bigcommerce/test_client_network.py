@@ -134,3 +134,12 @@ def test_client_for_store_uses_the_connection_record_and_the_shared_budget():
     assert again.budget.snapshot()["left"] == 40  # both clients count against one budget
     if hasattr(client.budget, "clear"):
         client.budget.clear()
+
+
+def test_a_malformed_base_url_fails_at_once_with_a_clear_message():
+    clock = FakeTime()
+    client = BigCommerceClient(base_url="api.bigcommerce.com", store_hash="abc123", access_token=TOKEN,
+                               sleep=clock.sleep, clock=clock.clock)
+    with pytest.raises(ConnectionFailedError, match="not a valid URL"):
+        client.get_store()
+    assert clock.slept == []
