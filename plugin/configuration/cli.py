@@ -89,7 +89,7 @@ def store_list(command, options) -> int:
     rows += [(s.name, s.store_hash, s.timezone, s.api_base_url, "saved" if s.has_token else "missing") for s in stores]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        command.stdout.write("  ".join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip())
+        command.stdout.write("  ".join(str(value).ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
     return 0
 
 

@@ -40,7 +40,7 @@ def _local_occurrence(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime:
     with the offset before the change (02:30 becomes 03:30 daylight time); in the repeated hour of a
     fall-back the first occurrence is used (PEP 495 fold=0)."""
     naive_local = dt.datetime.combine(day, at.replace(tzinfo=None), tzinfo=tz)
-    return naive_local.astimezone(dt.timezone.utc).astimezone(tz)
+    return naive_local.astimezone(dt.UTC).astimezone(tz)
 
 
 def next_eod_run(configuration: BasicConfiguration, now: dt.datetime | None = None) -> dt.datetime | None:

@@ -142,9 +142,11 @@ def configuration_import(*, store: StoreConnection, user, document) -> BasicConf
             errors.append(f"{key}: unknown key")
     connection = _section(document, "connection", CONNECTION_KEYS, errors)
     basic = _section(document, "basic_configuration", BASIC_KEYS, errors)
-    basic.update(_master_data_ids(basic, errors))
-    if errors:
+    if errors and not (connection or basic):
         raise ConfigurationFileError(errors)
+    code_errors: list[str] = []
+    basic.update(_master_data_ids(basic, code_errors))
+    errors += code_errors
 
     connection_form = StoreConnectionForm(
         data=_form_data(model_to_dict(store, fields=StoreConnectionForm.Meta.fields), connection), instance=store
@@ -154,9 +156,15 @@ def configuration_import(*, store: StoreConnection, user, document) -> BasicConf
     basic_form = BasicConfigurationForm(data=_form_data(basic_values, basic), instance=configuration)
     connection_ok = connection_form.is_valid()
     basic_ok = basic_form.is_valid()
-    if not (connection_ok and basic_ok):
-        raise ConfigurationFileError(
-            _form_errors("connection", connection_form) + _form_errors("basic_configuration", basic_form)
-        )
+    if errors or not (connection_ok and basic_ok):
+        form_errors = _form_errors("connection", connection_form) + _form_errors("basic_configuration", basic_form)
+        if code_errors:
+            # An unknown code already explains its master-data fields; the form's follow-on messages
+            # about them ("needed together", "not of the division") would only repeat it.
+            form_errors = [
+                error for error in form_errors
+                if not any(error.startswith(f"basic_configuration.{key}:") for key in MASTER_DATA_KEYS)
+            ]
+        raise ConfigurationFileError(errors + form_errors)
     store = store_connection_update(store=store, user=user, data=connection_form.cleaned_data)
     return basic_configuration_update(store=store, user=user, data=basic_form.cleaned_data)

@@ -4,7 +4,6 @@ import re
 import socket
 
 import pytest
-import requests
 import responses
 from django.test import Client
 from django.urls import reverse

@@ -9,7 +9,7 @@ from plugin.sync.models import SyncRun
 pytestmark = pytest.mark.django_db
 
 NY = ZoneInfo("America/New_York")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def eod(store, at, tz=""):

@@ -3,7 +3,7 @@ import json
 from zoneinfo import ZoneInfo
 
 import pytest
-from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask, PeriodicTasks
+from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 
 from plugin.configuration.forms import BasicConfigurationForm
 from plugin.configuration.models import StoreConnection
@@ -142,7 +142,7 @@ def test_eod_crontab_fires_at_local_time_across_dst(store, master, admin_user_ro
     for day, utc_hour in [(dt.date(2026, 3, 7), 23), (dt.date(2026, 3, 8), 22), (dt.date(2026, 10, 31), 22),
                           (dt.date(2026, 11, 1), 23)]:
         start, delta, _ = schedule.remaining_delta(dt.datetime.combine(day, dt.time(18, 0), tzinfo=ny))
-        fire_at = (start + delta).astimezone(dt.timezone.utc)
+        fire_at = (start + delta).astimezone(dt.UTC)
         assert (fire_at.date(), fire_at.hour, fire_at.minute) == (day, utc_hour, 30)
 
 
