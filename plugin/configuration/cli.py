@@ -45,7 +45,7 @@ def register(subparsers, command):
     import_.set_defaults(handler=config_import)
 
 
-def _read_token(command) -> str:
+def read_access_token(command) -> str:
     token = os.environ.get(TOKEN_ENV, "")
     if token:
         return token.strip()
@@ -62,7 +62,7 @@ def _store(command, name):
 
 
 def store_add(command, options) -> int:
-    token = _read_token(command)
+    token = read_access_token(command)
     form = StoreConnectionForm(
         data={
             "name": options["name"],

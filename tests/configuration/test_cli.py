@@ -172,3 +172,24 @@ def test_unknown_store_and_missing_file(store, tmp_path):
     assert itbc("config", "export", "--store", "nope")[0] == 2
     code, out, err = itbc("config", "import", "--store", store.name, str(tmp_path / "missing.json"))
     assert code == 2 and "Cannot read" in err
+
+
+def test_demo_store_is_created_once_and_follows_the_sandbox(monkeypatch, master):
+    monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "sandbox-token-1")
+    code, out, err = itbc("demo-store", "--api-url", "http://127.0.0.1:8765", "--store-hash", "demo1234")
+    assert code == 0, err
+    store = StoreConnection.objects.get(name="demo")
+    assert (store.api_base_url, store.store_hash, store.access_token) == (
+        "http://127.0.0.1:8765", "demo1234", "sandbox-token-1")
+    configuration = BasicConfiguration.objects.get(store=store)
+    assert configuration.default_division == master.division
+    assert configuration.default_location.site == configuration.default_site
+    assert configuration.default_uom.division == master.division
+    assert not configuration.auto_sync_enabled
+    monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "sandbox-token-2")
+    code, out, err = itbc("demo-store", "--api-url", "http://127.0.0.1:9999", "--store-hash", "demo1234")
+    assert code == 0, err
+    assert StoreConnection.objects.count() == 1
+    store.refresh_from_db()
+    assert (store.api_base_url, store.access_token) == ("http://127.0.0.1:9999", "sandbox-token-2")
+    assert "sandbox-token" not in out + err
