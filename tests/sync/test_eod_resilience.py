@@ -1,0 +1,99 @@
+"""End of Day under failure: a worker killed in the middle, then run again; a 429 storm with 5% 503s."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+
+from plugin.sync import locks, tasks
+from plugin.sync.models import StoreItemLink, SyncRun
+from tests.sync.conftest import run_job, store_level
+from tests.sync.test_eod_export import change_intellitrack_stock, expected_levels
+
+Job = SyncRun.Job
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def mismatches(store, server, *, flag=True):
+    expected = expected_levels(store, flag=flag)
+    return {
+        link.sku: (store_level(server.state, link), expected[link.id])
+        for link in StoreItemLink.objects.filter(store=store)
+        if store_level(server.state, link) != expected[link.id]
+    }
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_in_the_middle_of_end_of_day_then_run_again_ends_correct(shop_factory):
+    # 4,500 SKUs: three write batches; each sandbox answer takes 150 ms so the kill lands mid-way.
+    store, server = set_up_large(shop_factory)
+    change_intellitrack_stock(store)
+    assert mismatches(store, server)  # the store is behind IntelliTrack before the End of Day
+    server.faults.configure(type(server.faults.config)(delay_ms=150, delay_rate=1.0))
+    transactions_before = len(server.state.transactions)
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="itbc_portal.settings.test", DATABASE_URL=_database_url(),
+               REDIS_URL=settings.REDIS_URL)
+    worker = subprocess.Popen([sys.executable, "manage.py", "itbc", "eod", "--store", store.name], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(server.state.transactions) == transactions_before and time.monotonic() < deadline:
+        assert worker.poll() is None, worker.communicate()
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)  # no cleanup: the run stays "running" and its lock stays in Redis
+    worker.wait(timeout=10)
+    assert len(server.state.transactions) - transactions_before == 1  # one batch of three went out
+    dead = SyncRun.objects.get(store=store, job=Job.EOD_EXPORT)
+    assert dead.status == SyncRun.Status.RUNNING
+    assert locks.lock_holder(store_id=store.pk, job=Job.EOD_EXPORT) == dead.pk
+    assert mismatches(store, server)  # half-done
+
+    server.faults.configure(type(server.faults.config)())
+    # The lock's expiry passes (deleted here instead of waiting LOCK_TTL_SECONDS) and so does the heartbeat's.
+    locks._redis().delete(locks.lock_key(store_id=store.pk, job=Job.EOD_EXPORT))
+    time.sleep(1.2)
+    with override_settings(ITBC_RUN_STALE_SECONDS=1):
+        tasks.run_job(dead.pk)  # the broker redelivers the unacknowledged task (acks_late)
+    dead.refresh_from_db()
+    assert dead.status == SyncRun.Status.STALE
+    rerun = SyncRun.objects.get(retry_of=dead)
+    assert rerun.status == SyncRun.Status.SUCCEEDED, rerun.error
+    assert mismatches(store, server) == {}
+
+
+def set_up_large(shop_factory):
+    store, server = shop_factory(products=4500, orders=40, order_statuses_to_import=[11, 9, 3])
+    boot = run_job(store, Job.BOOTSTRAP)
+    assert boot.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL), boot.error
+    assert StoreItemLink.objects.filter(store=store).count() > 4000
+    run_job(store, Job.IMPORT_ORDERS)
+    return store, server
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_429_storm_with_5_percent_503s_still_ends_correct(shop_factory):
+    store, server = shop_factory(products=120, orders=40, order_statuses_to_import=[11, 9, 3],
+                                 faults={"storm_rate": 0.2, "storm_reset_ms": 50, "error_rate": 0.05,
+                                         "error_statuses": [503], "seed": 11})
+    boot = run_job(store, Job.BOOTSTRAP)
+    assert boot.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL), boot.error
+    run_job(store, Job.IMPORT_ORDERS)
+    change_intellitrack_stock(store)
+    run = run_job(store, Job.EOD_EXPORT)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert server.faults.counts["storm"] >= 10 and server.faults.counts["error"] >= 3
+    assert mismatches(store, server) == {}
