@@ -350,7 +350,7 @@ def order_pick(
         raise ValidationError(
             {NON_FIELD_ERRORS: [f"Order {order.number} is {state}; only open orders can be picked."]}
         )
-    line = PickingOrderLine.objects.select_for_update().select_related("item").get(pk=line.pk)
+    line = PickingOrderLine.objects.select_for_update(of=("self",)).select_related("item").get(pk=line.pk)
     item = line.item
     if not item.active:
         raise ValidationError(

@@ -1,0 +1,146 @@
+"""Row locks on real PostgreSQL: two connections picking the last unit, or the last open quantity of a
+line, at the same time; exactly one wins. Moves in opposite directions never deadlock."""
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from plugin.intellitrack import services
+from plugin.intellitrack.models import InventoryRecord, InventoryTransaction, Pick, PickingOrderLine
+
+from .factories import PickingOrderFactory, PickingOrderLineFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(*jobs, timeout=20):
+    """Run each job in its own thread (its own database connection), released at the same instant.
+    Returns each job's result or the ValidationError it raised."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes = [None] * len(jobs)
+
+    def runner(index, job):
+        try:
+            barrier.wait(timeout)
+            outcomes[index] = job()
+        except ValidationError as exc:
+            outcomes[index] = exc
+        except Exception as exc:  # reported by the assertion below, with its type
+            outcomes[index] = ("unexpected", repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(n, job)) for n, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a job hung"
+    return outcomes
+
+
+def two_orders_for_one_unit(place):
+    services.inventory_receive(item=place.item, location=place.loc_a, uom=place.ea, quantity=1)
+    lines = []
+    for number in ("R-1", "R-2"):
+        order = PickingOrderFactory(division=place.division, number=number)
+        lines.append(PickingOrderLineFactory(order=order, line_number=1, item=place.item, ordered_qty=1))
+    return lines
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_pickers_race_for_the_last_unit_and_exactly_one_wins(place, attempt):
+    lines = two_orders_for_one_unit(place)
+    outcomes = run_together(
+        *[
+            lambda line=line: services.order_pick(line=line, quantity=1, location=place.loc_a)
+            for line in lines
+        ]
+    )
+    winners = [o for o in outcomes if isinstance(o, Pick)]
+    losers = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert (len(winners), len(losers)) == (1, 1), outcomes
+    assert "Only 0 on hand" in losers[0].message_dict["quantity"][0]
+    assert InventoryRecord.objects.get(item=place.item, location=place.loc_a).on_hand == 0
+    assert InventoryTransaction.objects.filter(kind="pick").count() == 1
+    assert sorted(PickingOrderLine.objects.values_list("picked_qty", flat=True)) == [0, 1]
+
+
+def test_the_second_picker_waits_for_the_first_and_then_sees_no_stock(place):
+    """Force the overlap: the first pick holds its locks until told to commit."""
+    first_line, second_line = two_orders_for_one_unit(place)
+    picked, commit = threading.Event(), threading.Event()
+    errors = []
+
+    def slow_first():
+        try:
+            with transaction.atomic():
+                services.order_pick(line=first_line, quantity=1, location=place.loc_a)
+                picked.set()
+                commit.wait(10)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    second_outcome = []
+
+    def second():
+        try:
+            second_outcome.append(services.order_pick(line=second_line, quantity=1, location=place.loc_a))
+        except ValidationError as exc:
+            second_outcome.append(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=slow_first)
+    first.start()
+    assert picked.wait(10)
+    waiting = threading.Thread(target=second)
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive(), "the second pick must wait on the row lock"
+    commit.set()
+    first.join(10)
+    waiting.join(10)
+    assert not errors
+    [outcome] = second_outcome
+    assert isinstance(outcome, ValidationError)
+    assert InventoryRecord.objects.get(item=place.item, location=place.loc_a).on_hand == 0
+
+
+def test_two_pickers_race_for_the_last_open_quantity_of_one_line(place):
+    services.inventory_receive(item=place.item, location=place.loc_a, uom=place.ea, quantity=10)
+    line = PickingOrderLineFactory(
+        order=PickingOrderFactory(division=place.division, number="R-3"), item=place.item, ordered_qty=1
+    )
+    outcomes = run_together(
+        lambda: services.order_pick(line=line, quantity=1, location=place.loc_a),
+        lambda: services.order_pick(line=line, quantity=1, location=place.loc_a),
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["Pick", "ValidationError"], outcomes
+    line.refresh_from_db()
+    assert line.picked_qty == 1 and line.order.status == "closed"
+    assert InventoryRecord.objects.get(item=place.item, location=place.loc_a).on_hand == 9
+
+
+def test_moves_in_opposite_directions_do_not_deadlock(place):
+    for location in (place.loc_a, place.loc_b):
+        services.inventory_receive(item=place.item, location=location, uom=place.ea, quantity=100)
+
+    def shuttle(source, target):
+        def job():
+            for _ in range(15):
+                services.inventory_move(
+                    item=place.item, uom=place.ea, from_location=source, to_location=target, quantity=1
+                )
+
+        return job
+
+    outcomes = run_together(shuttle(place.loc_a, place.loc_b), shuttle(place.loc_b, place.loc_a))
+    assert outcomes == [None, None]
+    totals = InventoryRecord.objects.filter(item=place.item).values_list("on_hand", flat=True)
+    assert sorted(totals) == [100, 100]
+    assert InventoryTransaction.objects.filter(kind__in=["move_in", "move_out"]).count() == 60
