@@ -87,3 +87,61 @@ def test_wrong_token_and_wrong_store_hash_get_clear_typed_errors(sandbox):
     assert bad_token.value.status == 401 and "wrong" not in str(bad_token.value)
     with pytest.raises(NotFoundError):
         BigCommerceClient(base_url=base_url, store_hash="nosuchstore", access_token=TOKEN).get_store()
+
+
+@pytest.mark.parametrize("shared_in", ["process", pytest.param("redis", marks=pytest.mark.redis), "nothing"])
+def test_two_workers_sharing_the_store_budget_are_never_refused(shared_in):
+    """A store with a small quota (30 requests a second) and two threads making 45 requests each: with one
+    budget between them they pace themselves and the store never answers 429. The reserve is switched
+    off, so it is the sharing that keeps them inside the quota: with a budget each ("nothing" shared)
+    they overrun it, and only their 429 handling gets them through."""
+    import threading
+    import uuid
+
+    import redis
+    from django.conf import settings
+
+    from plugin.bigcommerce.ratelimit import RateBudget, RedisRateBudget
+    from plugin.bigcommerce.sandbox.server import SandboxServer
+
+    store_hash = f"pace{uuid.uuid4().hex[:6]}"
+    server = SandboxServer("127.0.0.1", 0, token=TOKEN, store_hash=store_hash, plan="standard", quota=30,
+                           window_ms=1_000)
+    server.start()
+    if shared_in == "redis":
+        connection = redis.Redis.from_url(settings.REDIS_URL)
+        budgets = [RedisRateBudget(connection, store_hash, reserve=0), RedisRateBudget(connection, store_hash, reserve=0)]
+    elif shared_in == "process":
+        budgets = [RateBudget(store_hash, reserve=0)] * 2
+    else:
+        budgets = [RateBudget(store_hash, reserve=0), RateBudget(store_hash, reserve=0)]
+    answers: list[int] = []
+    failures: list[Exception] = []
+
+    def worker(budget):
+        client = BigCommerceClient(base_url=f"http://127.0.0.1:{server.port}", store_hash=store_hash,
+                                   access_token=TOKEN, budget=budget)
+        client._session.hooks["response"].append(lambda response, *a, **k: answers.append(response.status_code))
+        try:
+            for _ in range(45):
+                client.get_time()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    try:
+        threads = [threading.Thread(target=worker, args=(budget,)) for budget in budgets]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        server.stop()
+        if shared_in == "redis":
+            budgets[0].clear()
+    assert failures == []
+    assert answers.count(200) == 90
+    if shared_in == "nothing":
+        assert server.limiter.refused > 0
+    else:
+        assert server.limiter.refused == 0
+        assert len(answers) == 90
