@@ -29,6 +29,7 @@ from .models import (
     PickingOrderLine,
     ShippingMethod,
     ShipTo,
+    Site,
 )
 
 Kind = InventoryTransaction.Kind
@@ -1031,3 +1032,69 @@ def _ship_tos_match_or_create(pairs: list[tuple[int, object]]) -> list[int | Non
     ShipTo.objects.bulk_create(list(missing.values()), batch_size=1000)
     known.update({entry: ship_to.id for entry, ship_to in missing.items()})
     return [known[entry] if entry else None for entry in wanted]
+
+
+# --- demo master data -----------------------------------------------------------------------------
+
+DEMO_DIVISION = ("MAIN", "Main Division")
+DEMO_SITES = {
+    "WH1": (
+        "Main Warehouse",
+        [("A-01", "Aisle A, bin 1"), ("A-02", "Aisle A, bin 2"), ("BULK", "Bulk storage")],
+    ),
+    "WH2": ("Overflow Warehouse", [("B-01", "Aisle B, bin 1"), ("B-02", "Aisle B, bin 2")]),
+}
+DEMO_UOMS = [("EA", "Each", 1), ("CS", "Case of 12", 12)]
+DEMO_CARRIERS = {
+    "UPS": [("Ground", "1-5 business days"), ("Next Day Air", "Next business day")],
+    "FedEx": [("Ground", "1-5 business days"), ("2Day", "Two business days")],
+    "USPS": [("Priority Mail", "1-3 business days")],
+}
+DEMO_CUSTOMER = {
+    "name": "Walk-in Customer",
+    "account_number": "WALKIN",
+    "city": "Springfield",
+    "country": "US",
+}
+
+
+@transaction.atomic
+def demo_master_data_ensure() -> dict[str, int]:
+    """Create the demo division, sites, locations, units, carriers and customer where missing; running it
+    again changes nothing. Returns how many rows of each kind were created."""
+    created = Counter()
+    code, name = DEMO_DIVISION
+    division, made = Division.objects.get_or_create(code=code, defaults={"name": name})
+    created["divisions"] += made
+    for site_code, (site_name, locations) in DEMO_SITES.items():
+        site, made = Site.objects.get_or_create(
+            division=division, code=site_code, defaults={"name": site_name}
+        )
+        created["sites"] += made
+        for location_code, location_name in locations:
+            _, made = Location.objects.get_or_create(
+                site=site, code=location_code, defaults={"name": location_name}
+            )
+            created["locations"] += made
+    for uom_code, uom_name, each_count in DEMO_UOMS:
+        _, made = UOM.objects.get_or_create(
+            division=division, code=uom_code, defaults={"name": uom_name, "each_count": each_count}
+        )
+        created["uoms"] += made
+    for carrier_name, methods in DEMO_CARRIERS.items():
+        carrier, made = Carrier.objects.get_or_create(division=division, name=carrier_name)
+        created["carriers"] += made
+        for method_name, description in methods:
+            _, made = ShippingMethod.objects.get_or_create(
+                carrier=carrier, name=method_name, defaults={"description": description}
+            )
+            created["shipping methods"] += made
+    customer, made = Customer.objects.get_or_create(
+        division=division, account_number=DEMO_CUSTOMER["account_number"], defaults=DEMO_CUSTOMER
+    )
+    created["customers"] += made
+    if made:
+        ShipTo.objects.create(
+            customer=customer, name=customer.name, city=customer.city, country=customer.country
+        )
+    return dict(created)
