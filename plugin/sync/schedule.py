@@ -1,7 +1,7 @@
 """The End of Day slot: which scheduled instant a firing (or a catch-up) belongs to, in the configured
 timezone (DST-safe through zoneinfo), and the beat-independent catch-up of a missed slot."""
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,7 +30,7 @@ def eod_slot_latest(config, *, now=None) -> datetime:
         day = local_now.date() - timedelta(days=days_back)
         # fold=0 picks the first of two ambiguous instants; a time in a spring-forward gap maps forward.
         local = datetime.combine(day, config.eod_time, tzinfo=zone)
-        slot = local.astimezone(timezone.utc)
+        slot = local.astimezone(UTC)
         if slot <= now:
             return slot.replace(second=0, microsecond=0)
     raise AssertionError("unreachable: a slot exists within two days")
