@@ -1,6 +1,10 @@
 """GET /api/inventory/ and POST /api/inventory/adjustments/."""
 
+import io
+
 import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from plugin.intellitrack.models import InventoryTransaction
@@ -192,3 +196,13 @@ def test_session_posts_need_a_csrf_token(operator_user, wh):
     assert on_hand(wh.widget, wh.a01) == 10
     # Reading with the session works without a token.
     assert client.get(INVENTORY).status_code == 200
+
+
+def test_a_token_from_the_management_command_reads_the_api(viewer_user, wh):
+    out = io.StringIO()
+    call_command("drf_create_token", viewer_user.username, stdout=out)
+    key = Token.objects.get(user=viewer_user).key
+    assert key in out.getvalue()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get(INVENTORY).json()["count"] == 4
