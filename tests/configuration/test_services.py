@@ -65,7 +65,7 @@ def test_resave_updates_the_same_rows(store, master, admin_user_role):
     first_eod, first_auto = eod_task(store), auto_task(store)
     save(store, admin_user_role, basic_data(master, eod_time="23:45", eod_timezone="Europe/Berlin",
                                              sync_interval_minutes="60"))
-    assert PeriodicTask.objects.filter(name__startswith="itbc-").count() == 2
+    assert PeriodicTask.objects.filter(name__contains=f"-store-{store.pk}").count() == 2
     second_eod, second_auto = eod_task(store), auto_task(store)
     assert (second_eod.pk, second_auto.pk) == (first_eod.pk, first_auto.pk)
     assert (second_eod.crontab.hour, second_eod.crontab.minute, str(second_eod.crontab.timezone)) == (
