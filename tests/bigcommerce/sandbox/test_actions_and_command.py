@@ -1,0 +1,91 @@
+"""Shopper and staff actions under /_sandbox/, reset, and the `bigcommerce_sandbox` command."""
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+from django.conf import settings
+
+from tests.bigcommerce.sandbox.support import bc, sandbox_post
+
+
+def test_staff_set_stock_out_of_band(sandbox):
+    state = sandbox.state
+    product = next(p for p in state.products.values() if p.inventory_tracking == "variant")
+    variant = state.variants[product.variant_ids[0]]
+    response = sandbox_post(sandbox, "stock", {"sku": variant.sku, "quantity": 13})
+    assert response.status_code == 200 and response.json()["transaction_id"]
+    item = bc(sandbox, "GET", f"/v3/inventory/items?sku:in={variant.sku}").json()["data"][0]
+    assert item["locations"][0]["total_inventory_onhand"] == 13
+    many = sandbox_post(sandbox, "stock", {"items": [{"location_id": 2, "variant_id": variant.id, "quantity": 4}]})
+    assert many.status_code == 200 and state.on_hand(variant.id, 2) == 4
+    refused = sandbox_post(sandbox, "stock", {"product_id": product.id, "quantity": 1})
+    assert refused.status_code == 422
+
+
+def test_python_api_for_tests(sandbox):
+    state = sandbox.state
+    product = next(p for p in state.products.values() if p.inventory_tracking == "product" and not p.has_options)
+    state.set_stock(product_id=product.id, quantity=20)
+    order = state.place_order(items=[{"product_id": product.id, "quantity": 2}], status_id=11)
+    assert state.on_hand(-product.id) == 18
+    assert bc(sandbox, "GET", f"/v2/orders/{order.id}").json()["status_id"] == 11
+
+
+def test_shopper_order_with_a_bad_item_is_refused(sandbox):
+    assert sandbox_post(sandbox, "orders", {"items": [{"sku": "NOPE", "quantity": 1}]}).status_code == 422
+    assert sandbox_post(sandbox, "orders", {"items": []}).status_code == 422
+    assert requests.post(f"{sandbox.base_url}/_sandbox/orders", data="{", timeout=5).status_code == 400
+
+
+def test_staff_change_an_order_status(sandbox):
+    order_id = sandbox.state.order_ids[0]
+    assert sandbox_post(sandbox, f"orders/{order_id}/status", {"status_id": 5}).json()["status_id"] == 5
+    assert sandbox_post(sandbox, "orders/999999/status", {"status_id": 5}).status_code == 404
+
+
+def test_reset_brings_back_the_generated_store(sandbox):
+    state = sandbox.state
+    before = state.summary()
+    state.place_order(items=[{"sku": state.variants[state.variant_order[0]].sku, "quantity": 1}], allow_oversell=True)
+    assert state.summary() != before
+    assert sandbox_post(sandbox, "reset").status_code == 200
+    assert sandbox.state.summary() == before
+    assert bc(sandbox, "GET", "/v2/orders/count").json()["count"] == before["orders"]
+
+
+def test_unknown_sandbox_action_is_404(sandbox):
+    assert requests.get(f"{sandbox.base_url}/_sandbox/nothing", timeout=5).status_code == 404
+
+
+def test_the_command_prints_its_address_serves_and_saves_state_on_sigterm(tmp_path):
+    state_file = tmp_path / "store.json"
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "bigcommerce_sandbox", "--port", "0", "--products", "60", "--orders", "10",
+         "--seed", "4", "--token", "cmd-token", "--store-hash", "cmdstore", "--state", str(state_file)],
+        cwd=Path(settings.BASE_DIR), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        announced = {}
+        while len(announced) < 3:
+            line = process.stdout.readline()
+            assert line, "the command ended before announcing itself"
+            key, _, value = line.strip().partition(" ")
+            if key in ("base_url", "store_hash", "token"):
+                announced[key] = value
+        assert announced["store_hash"] == "cmdstore" and announced["token"] == "cmd-token"
+        store_url = f"{announced['base_url']}/stores/cmdstore"
+        response = requests.get(f"{store_url}/v2/store", headers={"X-Auth-Token": "cmd-token"}, timeout=5)
+        assert response.status_code == 200 and response.json()["timezone"]["name"]
+        assert requests.get(f"{store_url}/v2/store", headers={"X-Auth-Token": "x"}, timeout=5).status_code == 401
+        requests.post(f"{announced['base_url']}/_sandbox/stock", json={"sku": "SKU-000001", "quantity": 31}, timeout=5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.returncode == 0
+    saved = json.loads(state_file.read_text())
+    assert len(saved["variants"]) == 60
