@@ -5,6 +5,7 @@ safe, BigCommerce's batch limits, and the translation of HTTP failures into `err
 Log lines carry the method, path, status and elapsed time only; the access token never leaves the
 session's headers."""
 import datetime
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -276,6 +277,8 @@ class BigCommerceClient:
     def _error_for(self, status: int, payload, *, method: str, path: str, idempotent: bool) -> BigCommerceError:
         detail, errors = _error_detail(payload)
         message = self._redact(f"BigCommerce answered {status} to {method} {path}" + (f": {detail}" if detail else "."))
+        if self._token and payload is not None and self._token in json.dumps(payload):
+            payload = json.loads(self._redact(json.dumps(payload)))  # an echoed token stays out of the error
         common = {"status": status, "method": method, "path": path, "body": payload}
         if status in (401, 403):
             return AuthError(message, **common)

@@ -265,5 +265,6 @@ def test_the_token_never_reaches_logs_errors_or_reprs(caplog):
     assert TOKEN not in caplog.text
     for exc in caught:
         assert TOKEN not in str(exc) and TOKEN not in repr(exc) and TOKEN not in str(exc.args)
+        assert TOKEN not in str(exc.body) and TOKEN not in str(vars(exc))
     assert "********" in str(caught[0])
     assert TOKEN not in repr(client)
