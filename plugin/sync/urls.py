@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sync"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.run_list, name="run-list"),
+    path("<int:pk>/", views.run_detail, name="run-detail"),
+    path("<int:pk>/items.csv", views.run_items_csv, name="run-items-csv"),
+    path("<int:pk>/progress/", views.run_progress, name="run-progress"),
+    path("<int:pk>/retry/", views.run_retry, name="run-retry"),
+    path("start/<int:store_pk>/<str:job>/", views.job_start, name="job-start"),
+]

@@ -1,6 +1,6 @@
 """The End of Day schedule: beat's crontab fires at the configured local time (DST-safe), the task runs a
 slot once, and a missed End of Day is caught up once within the grace period, else recorded as missed."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.test import override_settings
@@ -15,7 +15,7 @@ from tests.sync.test_eod_export import change_intellitrack_stock, set_up
 from tests.sync.test_eod_resilience import mismatches
 
 pytestmark = pytest.mark.django_db
-UTC = timezone.utc
+UTC = UTC
 
 
 def schedule_eod(store, *, at=time(18, 30), zone="America/New_York"):

@@ -1,0 +1,92 @@
+"""Reads for the run pages: keyset-paginated run and item lists (fast on a million item rows)."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+from .models import SyncRun, SyncRunItem
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str = ""
+
+
+def _run_cursor(run: SyncRun) -> str:
+    return f"{run.created_at.isoformat()}_{run.pk}"
+
+
+def _parse_run_cursor(cursor: str) -> tuple[datetime, int] | None:
+    created, _, pk = (cursor or "").rpartition("_")
+    moment = parse_datetime(created) if created else None
+    if moment is None or not pk.isdigit():
+        return None
+    return moment, int(pk)
+
+
+def sync_run_list(*, store=None, job="", status="", date_from=None, date_to=None, cursor="", size=PAGE_SIZE) -> Page:
+    """Newest first, keyset on (created_at, id): each page is one indexed range scan, however deep."""
+    runs = SyncRun.objects.select_related("store", "user").order_by("-created_at", "-id")
+    if store is not None:
+        runs = runs.filter(store=store)
+    if job:
+        runs = runs.filter(job=job)
+    if status:
+        runs = runs.filter(status=status)
+    if date_from:
+        runs = runs.filter(created_at__date__gte=date_from)
+    if date_to:
+        runs = runs.filter(created_at__date__lte=date_to)
+    position = _parse_run_cursor(cursor)
+    if position is not None:
+        created, pk = position
+        runs = runs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
+    rows = list(runs[: size + 1])
+    return Page(rows=rows[:size], next_cursor=_run_cursor(rows[size - 1]) if len(rows) > size else "")
+
+
+def sync_run_item_list(*, run: SyncRun, outcome="", after: int = 0, size=PAGE_SIZE) -> Page:
+    """A run's items in id order, keyset on id (index (run, outcome, id) or (run, id))."""
+    items = SyncRunItem.objects.filter(run=run).order_by("id")
+    if outcome:
+        items = items.filter(outcome=outcome)
+    if after:
+        items = items.filter(id__gt=after)
+    rows = list(items[: size + 1])
+    return Page(rows=rows[:size], next_cursor=str(rows[size - 1].id) if len(rows) > size else "")
+
+
+def sync_run_items_iter(*, run: SyncRun, outcome=""):
+    """Every item of a run, streamed (server-side cursor on PostgreSQL) for CSV export."""
+    items = SyncRunItem.objects.filter(run=run).order_by("id")
+    if outcome:
+        items = items.filter(outcome=outcome)
+    return items.values_list(
+        "id", "key", "action", "outcome", "reason", "quantity_before", "quantity_after", "store_transaction_id"
+    ).iterator(chunk_size=2000)
+
+
+def sync_run_progress(*, run: SyncRun) -> dict:
+    return {
+        "id": run.pk,
+        "job": run.job,
+        "job_display": run.get_job_display(),
+        "status": run.status,
+        "status_display": run.get_status_display(),
+        "finished": run.status in SyncRun.FINISHED_STATUSES,
+        "processed": run.processed,
+        "total": run.total,
+        "succeeded": run.succeeded_count,
+        "failed": run.failed_count,
+        "skipped": run.skipped_count,
+        "error": run.error,
+        "dry_run": bool(run.dry_run or (run.summary or {}).get("dry_run")),
+    }
+
+
+def store_active_runs(*, store) -> dict[str, SyncRun]:
+    return {run.job: run for run in SyncRun.objects.filter(store=store, status__in=SyncRun.ACTIVE_STATUSES)}

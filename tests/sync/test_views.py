@@ -1,0 +1,118 @@
+"""Run pages and job buttons: permissions, filters, keyset pages, CSV, progress, refusals, retry."""
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from plugin.sync import runs
+from plugin.sync.models import SyncRun, SyncRunItem
+from tests.sync.factories import StoreFactory, configured_store
+
+pytestmark = pytest.mark.django_db
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+def finished_run(store, *, job="import_products", items=0, failed=0):
+    run = runs.run_create(store=store, job=job)
+    runs.run_start(run=run)
+    outcomes = [runs.ItemOutcome(key=f"SKU-{i}", outcome="ok", quantity_after=i, detail={"ref": [i, None]})
+                for i in range(items)]
+    outcomes += [runs.ItemOutcome(key=f"BAD-{i}", outcome="failed", reason="Duplicate",
+                                  detail={"ref": [1000 + i, None]}) for i in range(failed)]
+    runs.run_items_record(run=run, outcomes=outcomes)
+    return runs.run_finish(run=run)
+
+
+def test_pages_need_login_and_view_permission(client, django_user_model):
+    assert client.get(reverse("sync:run-list")).status_code == 302
+    nobody = django_user_model.objects.create_user("nobody", password="x")
+    client.force_login(nobody)
+    assert client.get(reverse("sync:run-list")).status_code == 403
+
+
+def test_run_list_filters_and_keyset_pages(client, viewer_user):
+    store, other = StoreFactory(name="alpha"), StoreFactory(name="beta")
+    made = [finished_run(store) for _ in range(55)]
+    finished_run(other, job="import_carriers")
+    client.force_login(viewer_user)
+    first = client.get(reverse("sync:run-list"), {"store": store.pk})
+    assert first.status_code == 200
+    ids = [run.pk for run in first.context["page"].rows]
+    assert ids == [run.pk for run in reversed(made)][:50]
+    second = client.get(reverse("sync:run-list"), {"store": store.pk, "cursor": first.context["page"].next_cursor})
+    assert [run.pk for run in second.context["page"].rows] == [run.pk for run in reversed(made)][50:]
+    assert second.context["page"].next_cursor == ""
+    by_job = client.get(reverse("sync:run-list"), {"job": "import_carriers"})
+    assert [run.store.name for run in by_job.context["page"].rows] == ["beta"]
+    assert client.get(reverse("sync:run-list"), {"status": "failed"}).context["page"].rows == []
+    bad = client.get(reverse("sync:run-list"), {"from": "not-a-date", "cursor": "junk", "job": "nope"})
+    assert bad.status_code == 200
+
+
+def test_run_detail_items_by_outcome_csv_and_progress(client, viewer_user):
+    store = StoreFactory()
+    run = finished_run(store, items=60, failed=3)
+    client.force_login(viewer_user)
+    page = client.get(reverse("sync:run-detail", args=[run.pk]))
+    assert page.status_code == 200 and len(page.context["page"].rows) == 50
+    more = client.get(reverse("sync:run-detail", args=[run.pk]), {"after": page.context["page"].next_cursor})
+    assert len(more.context["page"].rows) == 13
+    failed = client.get(reverse("sync:run-detail", args=[run.pk]), {"outcome": "failed"})
+    assert [item.key for item in failed.context["page"].rows] == ["BAD-0", "BAD-1", "BAD-2"]
+    assert b"Retry failed items" not in page.content  # a viewer may not retry
+    response = client.get(reverse("sync:run-items-csv", args=[run.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:4] == ["id", "key", "action", "outcome"] and len(rows) == 64
+    progress = client.get(reverse("sync:run-progress", args=[run.pk])).json()
+    assert (progress["status"], progress["processed"], progress["failed"], progress["finished"]) == ("partial", 63, 3, True)
+
+
+def test_retry_failed_items_button(client, operator_user, viewer_user):
+    store = StoreFactory()
+    run = finished_run(store, items=2, failed=2)
+    client.force_login(viewer_user)
+    assert client.post(reverse("sync:run-retry", args=[run.pk])).status_code == 403
+    client.force_login(operator_user)
+    response = client.post(reverse("sync:run-retry", args=[run.pk]))
+    retry = SyncRun.objects.get(retry_of=run)
+    assert response.status_code == 302 and response["Location"] == reverse("sync:run-detail", args=[retry.pk])
+    assert retry.options["only_failed_of"] == run.pk and retry.user == operator_user
+
+
+def test_job_button_refuses_with_the_reason_and_names_the_run_in_progress(client, operator_user, viewer_user):
+    store = configured_store()
+    store.connection_ok = False
+    store.save()
+    url = reverse("sync:job-start", args=[store.pk, "import_products"])
+    client.force_login(viewer_user)
+    assert client.post(url, **JSON).status_code == 403
+    client.force_login(operator_user)
+    refused = client.post(url, **JSON)
+    assert refused.status_code == 409 and "Test the store connection" in refused.json()["error"]
+    store.connection_ok = True
+    store.save()
+    eod = client.post(reverse("sync:job-start", args=[store.pk, "eod_export"]), **JSON)
+    assert "Import products first" in eod.json()["error"]
+    started = client.post(url, **JSON)
+    assert started.status_code == 202
+    run_id = started.json()["run_id"]
+    again = client.post(url, **JSON)
+    assert again.status_code == 409 and f"run #{run_id}" in again.json()["error"]
+    assert again.json()["run_id"] == run_id
+    # without JavaScript: a redirect back with the reason as a message
+    plain = client.post(url, {"next": "https://evil.example/"}, follow=True)
+    assert plain.redirect_chain[-1][0] == reverse("configuration:sync", args=[store.pk])
+    assert f"run #{run_id}" in plain.content.decode()
+    assert client.post(reverse("sync:job-start", args=[store.pk, "nope"])).status_code == 404
+
+
+def test_synchronization_tab_shows_the_job_buttons(client, operator_user):
+    store = configured_store()
+    client.force_login(operator_user)
+    page = client.get(reverse("configuration:sync", args=[store.pk])).content.decode()
+    for label in ["Import Products (BigCommerce -&gt; IntelliTrack)", "Import Inventory", "Import Carriers",
+                  "Import Orders", "End of Day stock snapshot (IntelliTrack -&gt; BigCommerce)"]:
+        assert label in page
+    assert reverse("sync:job-start", args=[store.pk, "eod_export"]) in page
+    assert SyncRunItem.objects.count() == 0
