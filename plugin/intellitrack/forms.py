@@ -5,8 +5,7 @@ the matching form field by `add_service_errors`."""
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from . import selectors
-from .models import Carrier, Division, Location, PickingOrder, Site
+from .models import Carrier, Division, InventoryRecord, Location, PickingOrder, Site
 
 
 def add_service_errors(
@@ -90,32 +89,53 @@ class PickForm(forms.Form):
     tracking_number = forms.CharField(max_length=50, required=False, label="Tracking number")
     carrier = forms.ModelChoiceField(Carrier.objects.none(), required=False, label="Carrier")
 
-    def __init__(self, *args, line, **kwargs):
+    def __init__(self, *args, line, stock=None, carriers=None, **kwargs):
+        """`stock` ([(location, on_hand)], most first) and `carriers` can be handed in by a page that shows
+        a form per line, so it reads them once per order instead of once per line."""
         kwargs.setdefault("prefix", f"line-{line.pk}")
         super().__init__(*args, **kwargs)
         self.line = line
         order = line.order
-        # Only where the item has stock, with the amount in the label so the picker can choose.
-        stock: dict[int, int] = {}
-        for record in selectors.picking_order_pickable_locations(line=line):  # most stock first
-            stock[record.location_id] = stock.get(record.location_id, 0) + record.on_hand
+        if stock is None:
+            stock = pick_stock_by_item(order=order, item_ids=[line.item_id]).get(line.item_id, [])
+        if carriers is None:
+            carriers = list(Carrier.objects.filter(division_id=order.division_id).order_by("name"))
+        # Only where the item has stock, with the amount in the label so the picker can choose. The
+        # querysets validate a posted id; the prepared choices render without another query.
         location = self.fields["location"]
-        location.queryset = (
-            Location.objects.filter(pk__in=list(stock)).select_related("site").order_by("site__code", "code")
-        )
-        location.label_from_instance = lambda loc: (
-            f"{loc.site.code} / {loc.code} ({stock.get(loc.pk, 0)} on hand)"
-        )
-        self.fields["carrier"].queryset = Carrier.objects.filter(division_id=order.division_id).order_by(
-            "name"
-        )
-        location.empty_label = "Choose a location" if stock else "No stock of this item"
+        location.queryset = Location.objects.filter(pk__in=[place.pk for place, _ in stock])
+        location.choices = [("", "Choose a location" if stock else "No stock of this item")] + [
+            (place.pk, f"{place.site.code} / {place.code} ({on_hand} on hand)") for place, on_hand in stock
+        ]
+        carrier = self.fields["carrier"]
+        carrier.queryset = Carrier.objects.filter(division_id=order.division_id)
+        carrier.choices = [("", "---------")] + [(choice.pk, choice.name) for choice in carriers]
         if not self.is_bound:
             self.initial.setdefault("quantity", line.remaining)
             if stock:
-                self.initial.setdefault("location", next(iter(stock)))
+                self.initial.setdefault("location", stock[0][0].pk)
             if order.carrier_id:
                 self.initial.setdefault("carrier", order.carrier_id)
+
+
+def pick_stock_by_item(*, order, item_ids) -> dict[int, list[tuple[Location, int]]]:
+    """Per item, the locations of the order's division that hold it, with the amount, most first.
+    One query for all the order's lines."""
+    records = (
+        InventoryRecord.objects.filter(
+            item_id__in=item_ids, on_hand__gt=0, site__division_id=order.division_id
+        )
+        .select_related("location__site")
+        .order_by("-on_hand", "location__code")
+    )
+    places: dict[int, dict[int, list]] = {}
+    for record in records:
+        # Several units of measure at one location add up to one choice.
+        entry = places.setdefault(record.item_id, {}).setdefault(record.location_id, [record.location, 0])
+        entry[1] += record.on_hand
+    return {
+        item_id: [tuple(entry) for entry in by_location.values()] for item_id, by_location in places.items()
+    }
 
 
 class PickingOrderFilterForm(forms.Form):

@@ -16,8 +16,9 @@ from .forms import (
     PickForm,
     PickingOrderFilterForm,
     add_service_errors,
+    pick_stock_by_item,
 )
-from .models import InventoryRecord, Item, Pick, PickingOrder, PickingOrderLine
+from .models import Carrier, InventoryRecord, Item, Pick, PickingOrder, PickingOrderLine
 
 PAGE_SIZE = 50
 LEDGER_PAGE_SIZE = 25
@@ -175,11 +176,14 @@ def _order_detail_context(request, order, pick_forms=None):
     )
     can_pick = request.user.has_perm("intellitrack.pick_order") and order.status == PickingOrder.Status.OPEN
     pick_forms = pick_forms or {}
+    if can_pick:
+        stock = pick_stock_by_item(order=order, item_ids={line.item_id for line in lines})
+        carriers = list(Carrier.objects.filter(division_id=order.division_id).order_by("name"))
     for line in lines:
         # A form that came back with errors stays on its line even when the line is now fully picked.
         line.pick_form = pick_forms.get(line.pk) if can_pick else None
         if line.pick_form is None and can_pick and line.remaining > 0:
-            line.pick_form = PickForm(line=line)
+            line.pick_form = PickForm(line=line, stock=stock.get(line.item_id, []), carriers=carriers)
     return {
         "order": order,
         "lines": lines,

@@ -462,3 +462,24 @@ def test_a_cancelled_order_cannot_be_reopened(operator_client, wh):
     response = operator_client.post(reverse("intellitrack:order-reopen", args=[wh.order.pk]), follow=True)
     assert "cannot be reopened" in response.content.decode()
     assert PickingOrder.objects.get(pk=wh.order.pk).status == PickingOrder.Status.CANCELLED
+
+
+def test_order_detail_reads_a_fixed_number_of_queries_whatever_the_line_count(operator_client, wh):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.intellitrack.factories import ItemFactory, PickingOrderFactory, PickingOrderLineFactory
+
+    def queries_for(line_count):
+        order = PickingOrderFactory(division=wh.division, number=f"PO-{line_count}-LINES")
+        for number in range(1, line_count + 1):
+            item = ItemFactory(division=wh.division, default_uom=wh.ea)
+            services.inventory_receive(item=item, location=wh.a01, uom=wh.ea, quantity=5)
+            PickingOrderLineFactory(order=order, line_number=number, item=item, ordered_qty=2)
+        services.order_pick(line=order.lines.get(line_number=1), quantity=1, location=wh.a01)
+        with CaptureQueriesContext(connection) as context:
+            response = operator_client.get(reverse("intellitrack:order-detail", args=[order.pk]))
+        assert response.content.decode().count('class="row g-2 align-items-start pick-form"') == line_count
+        return len(context.captured_queries)
+
+    assert queries_for(2) == queries_for(25)
