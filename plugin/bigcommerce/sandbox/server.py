@@ -68,7 +68,9 @@ class SandboxServer:
         return f"{self.base_url}/stores/{self.store_hash}"
 
     def start(self) -> SandboxServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="bigcommerce-sandbox", daemon=True)
+        # a short poll interval makes stop() quick (shutdown waits for the loop to notice)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="bigcommerce-sandbox", daemon=True)
         self._thread.start()
         return self
 
@@ -114,6 +116,7 @@ class SandboxServer:
             reply = self.app.error(version, 401, "You are not authorized to access this resource.", {}, rest)
             if version == "v3":
                 reply.content_type = JSON
+                reply.body.pop("errors", None)  # the specs' 401 body is status, title and type
             reply.headers.update(self.limiter.peek())
             return reply, None
         allowed, limit_headers = self.limiter.take()

@@ -87,6 +87,7 @@ def test_errors_match_the_spec(sandbox):
               json={"items": [{"location_id": 1, "sku": "NO-SUCH-SKU", "quantity": 1}]}).status_code == 422
     assert bc(sandbox, "GET", "/v2/store", token="wrong").status_code == 401
     assert bc(sandbox, "GET", "/v3/catalog/products", token="wrong").status_code == 401
+    assert bc(sandbox, "GET", "/v3/hooks", token="wrong").status_code == 401  # a 401 the spec lists
 
 
 def _with_body(response: requests.Response, body) -> requests.Response:
