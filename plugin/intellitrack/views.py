@@ -44,6 +44,13 @@ def _needs(perm: str):
 def inventory_list(request):
     form = InventoryFilterForm(request.GET or None)
     filters = form.selector_filters() if form.is_bound else {}
+    if form.is_bound and not form.is_valid():
+        # A filter that names something unknown matches nothing, rather than everything.
+        return render(
+            request,
+            "intellitrack/inventory_list.html",
+            {"form": form, "page_obj": _page(request, InventoryRecord.objects.none()), "totals": {}},
+        )
     records = (
         selectors.inventory_list(**filters)
         .select_related("item", "site", "site__division", "location", "uom")

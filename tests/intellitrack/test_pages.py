@@ -173,6 +173,8 @@ def test_inventory_rejects_an_unknown_filter_value(viewer_client, wh):
     response = viewer_client.get(reverse("intellitrack:inventory-list"), {"site": 999999})
     assert response.status_code == 200
     assert "site" in response.context["form"].errors
+    assert len(response.context["page_obj"]) == 0
+    assert "No inventory matches" in response.content.decode()
 
 
 def test_inventory_pagination_is_stable_and_keeps_filters(viewer_client, wh, monkeypatch):
