@@ -77,3 +77,16 @@ def test_operator_adjusts_stock_and_picks_an_order(page, live_server, operator_u
     page.get_by_role("link", name="Inventory Data").click()
     expect(_row(page, "W-100", "A-01").locator(".on-hand")).to_have_text("5")
     assert on_hand(wh.widget, wh.a01) == 5
+
+
+def test_swagger_ui_renders_from_this_site_only(page, live_server, operator_user):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", operator_user.username)
+    page.fill("input[name=password]", "pw-" + operator_user.username)
+    page.click("button[type=submit]")
+    page.get_by_role("link", name="API").click()
+    expect(page.locator(".swagger-ui .opblock-summary-path").first).to_be_visible()
+    expect(page.locator(".swagger-ui")).to_contain_text("/api/picks/")
+    assert requested and all(url.startswith(live_server.url) for url in requested), requested
