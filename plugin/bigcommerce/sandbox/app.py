@@ -23,6 +23,7 @@ from .state import (
     SandboxError,
     StoreState,
     Variant,
+    sku_key,
 )
 
 JSON = "application/json"
@@ -40,7 +41,7 @@ class Reply:
     def encode(self) -> bytes:
         if self.body is None:
             return b""
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        return json.dumps(self.body, separators=(",", ":"), check_circular=False).encode()
 
 
 class BadRequest(Exception):
@@ -106,11 +107,11 @@ def int_list(query: dict, name: str) -> set[int] | None:
                          {name: "must be integers"}) from None
 
 
-def str_list(query: dict, name: str) -> set[str] | None:
+def sku_list(query: dict, name: str) -> set[str] | None:
     raw = query.get(name)
     if raw is None:
         return None
-    return {part.strip().lower() for part in raw.split(",") if part.strip()}
+    return {sku_key(part.strip()) for part in raw.split(",") if part.strip()}
 
 
 def page_window(query: dict, total: int, *, max_limit: int = 250) -> tuple[int, int, int]:
@@ -352,7 +353,7 @@ class SandboxApp:
     @staticmethod
     def _fields(query: dict) -> set | None:
         raw = query.get("include_fields")
-        return {part.strip() for part in raw.split(",") if part.strip()} if raw else None
+        return {sku_key(part.strip()) for part in raw.split(",") if part.strip()} if raw else None
 
     def products_list(self, query, body):
         state = self.state
@@ -360,9 +361,9 @@ class SandboxApp:
         single_id = int_param(query, "id")
         if single_id is not None:
             ids = (ids or {single_id}) & {single_id}
-        skus = str_list(query, "sku:in")
+        skus = sku_list(query, "sku:in")
         if query.get("sku"):
-            skus = {query["sku"].strip().lower()}
+            skus = {sku_key(query["sku"].strip())}
         tracking = query.get("inventory_tracking")
         min_modified = query.get("date_modified:min")
         since = parse_when(min_modified) if min_modified else None
@@ -419,7 +420,7 @@ class SandboxApp:
             if single_id is not None:
                 pool = [single_id] if single_id in state.variants else []
             elif sku:
-                found = state.sku_index.get(sku.strip().lower())
+                found = state.sku_index.get(sku_key(sku.strip()))
                 pool = [found] if found is not None and found > 0 else []
             else:
                 pool = [vid for pid in sorted(product_ids) if pid in state.products
@@ -523,7 +524,7 @@ class SandboxApp:
 
     def _filtered_items(self, query: dict) -> list[tuple[int, int]]:
         items = self._inventory_items()
-        skus = str_list(query, "sku:in")
+        skus = sku_list(query, "sku:in")
         variant_ids = int_list(query, "variant_id:in")
         product_ids = int_list(query, "product_id:in")
         if skus is None and variant_ids is None and product_ids is None:
@@ -536,7 +537,7 @@ class SandboxApp:
                 identity = self._identity(product_id, key)
                 if variant_ids is not None and identity.get("variant_id") not in variant_ids:
                     continue
-                if skus is not None and identity["sku"].lower() not in skus:
+                if skus is not None and sku_key(identity["sku"]) not in skus:
                     continue
             keep.append((product_id, key))
         return keep

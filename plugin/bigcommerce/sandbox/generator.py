@@ -180,7 +180,10 @@ def generate(*, products: int = 500, orders: int = 100, seed: int = 1, locations
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _generate(products, orders, seed, locations, update_stock_behavior)
+        state = _generate(products, orders, seed, locations, update_stock_behavior)
+        # The store lives as long as the server: keep later full collections from rescanning it.
+        gc.freeze()
+        return state
     finally:
         if collecting:
             gc.enable()

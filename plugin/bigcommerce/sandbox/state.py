@@ -37,6 +37,13 @@ RESTOCK_STATUSES = frozenset({4, 5})
 UPDATE_STOCK_BEHAVIORS = ("order_placed", "order_completed_or_shipped")
 
 
+def sku_key(sku: str) -> str:
+    """SKUs are unique regardless of case. Upper case, reusing the string when it already is (most SKUs
+    are), so the index does not hold a second copy of every SKU."""
+    folded = sku.upper()
+    return sku if folded == sku else folded
+
+
 class SandboxError(Exception):
     """A request the store refuses: `status` is the HTTP status, `errors` maps a field to its reason."""
 
@@ -218,7 +225,7 @@ class StoreState:
         self.variants: dict[int, Variant] = {}
         self.variant_order: list[int] = []
         self.catalog_version = 0  # bumped when products are added or change tracking mode
-        # lower-cased SKU -> variant id, or -product id for a product SKU that names no variant
+        # sku_key(SKU) -> variant id, or -product id for a product SKU that names no variant
         self.sku_index: dict[str, int] = {}
         self.locations: dict[int, Location] = {}
         # location id -> {stock key: on hand}; a key missing means "never set" (relative refused)
@@ -243,12 +250,12 @@ class StoreState:
             self.product_order.append(product.id)
             self.catalog_version += 1
             if product.sku:
-                self.sku_index.setdefault(product.sku.lower(), -product.id)
+                self.sku_index.setdefault(sku_key(product.sku), -product.id)
             for variant in variants:
                 self.variants[variant.id] = variant
                 self.variant_order.append(variant.id)
                 if variant.sku:
-                    self.sku_index[variant.sku.lower()] = variant.id
+                    self.sku_index[sku_key(variant.sku)] = variant.id
 
     def add_order(self, order: Order) -> None:
         with self.lock:
@@ -310,7 +317,7 @@ class StoreState:
         else:
             found = None
             if name == "sku":
-                found = self.sku_index.get(str(value).lower())
+                found = self.sku_index.get(sku_key(str(value)))
             elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
                 found = value
             if found is not None and found < 0:
@@ -421,7 +428,7 @@ class StoreState:
                     raise SandboxError(422, "Quantity must be a positive integer.", {f"items.{index}": "bad quantity"})
                 variant = None
                 if "sku" in item:
-                    variant = self.variants.get(self.sku_index.get(str(item["sku"]).lower(), -1))
+                    variant = self.variants.get(self.sku_index.get(sku_key(str(item["sku"])), -1))
                 elif "variant_id" in item:
                     variant = self.variants.get(item["variant_id"])
                 elif "product_id" in item:

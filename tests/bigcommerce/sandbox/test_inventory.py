@@ -131,3 +131,13 @@ def test_inventory_items_list_every_tracked_item_once(sandbox):
 def test_locations_list_the_default_first(sandbox):
     body = bc(sandbox, "GET", "/v3/inventory/locations").json()
     assert [location["id"] for location in body["data"]] == [1, 2]
+
+
+def test_skus_match_regardless_of_case(sandbox):
+    state = sandbox.state
+    product = _product(state, "variant", options=True)
+    variant = state.variants[product.variant_ids[0]]
+    assert _absolute(sandbox, [{"location_id": 1, "sku": variant.sku.lower(), "quantity": 21}]).status_code == 200
+    assert state.on_hand(variant.id) == 21
+    listed = bc(sandbox, "GET", f"/v3/inventory/items?sku:in={variant.sku.lower()}").json()["data"]
+    assert [item["identity"]["variant_id"] for item in listed] == [variant.id]
