@@ -138,10 +138,19 @@ class ItemOutcome:
     detail: dict = field(default_factory=dict)
 
 
-def run_items_record(*, run: SyncRun, outcomes: list[ItemOutcome], lock=None) -> None:
-    """Write a batch of item outcomes and move the run's counters and heartbeat: two statements."""
+def run_items_record(*, run: SyncRun, outcomes: list[ItemOutcome], lock=None, processed: int | None = None) -> None:
+    """Write a batch of item outcomes and move the run's counters and heartbeat: two statements.
+    `processed` is how far the run moved in its own unit of progress (products, entries, orders), by
+    default one per outcome."""
+    advance = len(outcomes) if processed is None else processed
     if not outcomes:
-        run_heartbeat(run=run, lock=lock)
+        if advance:
+            SyncRun.objects.filter(pk=run.pk).update(processed=F("processed") + advance, heartbeat_at=timezone.now())
+            run.processed += advance
+            if lock is not None:
+                lock.renew()
+        else:
+            run_heartbeat(run=run, lock=lock)
         return
     rows = [
         SyncRunItem(
@@ -162,13 +171,13 @@ def run_items_record(*, run: SyncRun, outcomes: list[ItemOutcome], lock=None) ->
     skipped = sum(1 for o in outcomes if o.outcome == SyncRunItem.Outcome.SKIPPED)
     failed = len(outcomes) - ok - skipped
     SyncRun.objects.filter(pk=run.pk).update(
-        processed=F("processed") + len(outcomes),
+        processed=F("processed") + advance,
         succeeded_count=F("succeeded_count") + ok,
         failed_count=F("failed_count") + failed,
         skipped_count=F("skipped_count") + skipped,
         heartbeat_at=timezone.now(),
     )
-    run.processed += len(outcomes)
+    run.processed += advance
     run.succeeded_count += ok
     run.failed_count += failed
     run.skipped_count += skipped

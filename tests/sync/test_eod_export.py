@@ -98,6 +98,7 @@ def test_end_of_day_sets_every_store_level_to_the_formula(shop_factory, flag):
     assert run.summary["orders_run"] is not None
     items = {i.detail["ref"]: i for i in run.items.all()}
     assert len(items) == len(links)
+    assert run.processed == run.total == len(links)
     assert all(items[link.id].quantity_after == expected[link.id] for link in links)
     assert all(items[link.id].store_transaction_id for link in links)
     assert {link.last_exported_qty for link in StoreItemLink.objects.filter(store=store)} == set(expected.values())

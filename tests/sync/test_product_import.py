@@ -38,6 +38,8 @@ def test_import_links_every_tracked_unit_once_and_reports_untracked(shop):
     skipped = run.items.filter(outcome=SyncRunItem.Outcome.SKIPPED)
     assert sorted(item.detail["ref"][0] for item in skipped) == sorted(untracked)
     assert run.succeeded_count == len(units) and run.failed_count == 0
+    # progress counts products: it ends at the catalog's total
+    assert run.processed == run.total == len(server.state.products)
 
 
 def test_rerun_updates_descriptions_creates_only_new_and_never_duplicates(shop):

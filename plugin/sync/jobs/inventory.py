@@ -11,6 +11,7 @@ from .. import binder, runs
 from ..mappers import StoreLevels, inventory_levels_add
 from ..models import StoreItemLink, SyncRunItem
 from .context import JobContext
+from .products import collection_total
 
 OK, FAILED, SKIPPED = SyncRunItem.Outcome.OK, SyncRunItem.Outcome.FAILED, SyncRunItem.Outcome.SKIPPED
 
@@ -25,7 +26,8 @@ def inventory_import_run(ctx: JobContext) -> dict:
     only = None
     if run.options.get("only_failed_of"):
         only = {ref for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, tuple)}
-    runs.run_set_total(run=run, total=len(only) if only is not None else binder.links_count(store=store))
+    runs.run_set_total(run=run, total=len(only) if only is not None else collection_total(
+        ctx.client, f"/inventory/locations/{int(location_id)}/items"))
     counts = Counter()
     # A product tracked by product is listed once per variant: its stock is taken once (ids only: small).
     products_done: set[int] = set()
@@ -92,7 +94,9 @@ def inventory_import_run(ctx: JobContext) -> dict:
                                                      reason=result.reason or result.outcome, quantity_after=qty,
                                                      **common))
         counts.update(o.action for o in outcomes)
-        runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock)
+        # Progress counts inventory entries (what the total counts); outcomes count items.
+        runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock,
+                              processed=len(page) if only is None else len(outcomes))
     return {"overwrite": overwrite, "location_id": location_id, "actions": dict(counts)}
 
 

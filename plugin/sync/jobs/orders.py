@@ -52,7 +52,7 @@ def orders_import_run(ctx: JobContext) -> dict:
             if only is not None:
                 orders = [o for o in orders if int(o["id"]) in only]
             outcomes = _orders_page_import(ctx, orders, summary)
-            runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock)
+            runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock, processed=len(orders))
     if only is None:
         _orders_cancel_closed(ctx, summary)
     return summary
@@ -228,4 +228,5 @@ def _orders_cancel_closed(ctx: JobContext, summary: dict) -> None:
                 state=OrderImport.State.CANCELLED, status_id=status, updated_at=timezone.now()
             )
             summary["cancelled"] += len(cancelled)
-            runs.run_items_record(run=ctx.run, outcomes=outcomes, lock=ctx.lock)
+            # Cancellations come on top of the orders the total counts: they do not move the progress.
+            runs.run_items_record(run=ctx.run, outcomes=outcomes, lock=ctx.lock, processed=0)

@@ -16,12 +16,9 @@ from .context import JobContext
 OK, FAILED, SKIPPED = SyncRunItem.Outcome.OK, SyncRunItem.Outcome.FAILED, SyncRunItem.Outcome.SKIPPED
 
 
-def catalog_total(client) -> int | None:
-    """How many products the catalog holds (for progress), from one page of one product."""
-    counter = getattr(client, "count_products", None)
-    if counter is not None:
-        return counter()
-    payload = client._get("v3", "/catalog/products", {"limit": 1, "page": 1}) or {}
+def collection_total(client, path: str) -> int | None:
+    """How many records a v3 collection holds (for progress): the pagination total of a one-record page."""
+    payload = client._get("v3", path, {"limit": 1, "page": 1}) or {}
     total = ((payload.get("meta") or {}).get("pagination") or {}).get("total")
     return int(total) if total is not None else None
 
@@ -33,14 +30,16 @@ def products_import_run(ctx: JobContext) -> dict:
         only = {tuple(ref) for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, tuple)}
         runs.run_set_total(run=run, total=len(only))
     else:
-        runs.run_set_total(run=run, total=catalog_total(ctx.client))
+        runs.run_set_total(run=run, total=collection_total(ctx.client, "/catalog/products"))
     pages = 0
     counts = Counter()
     for products in ctx.client.iter_product_pages(include_variants=True):
         pages += 1
         outcomes = products_page_import(ctx, products, only=only)
         counts.update(o.action for o in outcomes)
-        runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock)
+        # Progress counts products (what the total counts); outcomes count items.
+        runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock,
+                              processed=len(products) if only is None else len(outcomes))
     return {"pages": pages, "actions": dict(counts), "create_item_using": ctx.config.create_item_using}
 
 
