@@ -129,9 +129,19 @@ class AdjustmentResultSerializer(serializers.Serializer):
 # --- picking orders -------------------------------------------------------------------------------
 
 
+class LinePickSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.get_username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Pick
+        fields = ["id", "quantity", "location", "user", "picked_at", "tracking_number", "carrier"]
+        read_only_fields = fields
+
+
 class PickingOrderLineSerializer(serializers.ModelSerializer):
     item_number = serializers.CharField(source="item.item_number", read_only=True)
     remaining = serializers.IntegerField(read_only=True)
+    picks = LinePickSerializer(many=True, read_only=True)
 
     class Meta:
         model = PickingOrderLine
@@ -145,6 +155,7 @@ class PickingOrderLineSerializer(serializers.ModelSerializer):
             "remaining",
             "store_order_product_id",
             "comment",
+            "picks",
         ]
         read_only_fields = fields
 

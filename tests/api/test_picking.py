@@ -39,6 +39,20 @@ def test_orders_come_with_their_lines(viewer_api, wh):
         (line["line_number"], line["item_number"], line["ordered_qty"], line["picked_qty"], line["remaining"])
         for line in order["lines"]
     ] == [(1, "W-100", 5, 2, 3), (2, "G-200", 2, 0, 2), (3, "W-100", 20, 0, 20)]
+    assert [(pick["quantity"], pick["location"]) for pick in order["lines"][0]["picks"]] == [(2, wh.a01.pk)]
+    assert order["lines"][1]["picks"] == []
+
+
+def test_order_list_reads_a_fixed_number_of_queries(viewer_api, wh, django_assert_max_num_queries):
+    services.inventory_receive(item=wh.gadget, location=wh.b01, uom=wh.ea, quantity=30)
+    for number in range(2, 30):
+        order = PickingOrderFactory(division=wh.division, number=f"PO-{number}")
+        line = PickingOrderLineFactory(order=order, line_number=1, item=wh.gadget, ordered_qty=2)
+        services.order_pick(line=line, quantity=1, location=wh.b01)
+    # session/auth, count, orders, lines, picks: not one query per order or line
+    with django_assert_max_num_queries(8):
+        body = viewer_api.get(ORDERS).json()
+    assert body["count"] == 29
 
 
 def test_orders_filter_by_status_and_store_order_id(viewer_api, wh):
