@@ -1,5 +1,6 @@
 """One form per configuration tab. Forms check input only; saving is done by the services."""
 from django import forms
+from django.conf import settings
 
 from plugin.intellitrack.models import UOM, Division, Location, Site
 
@@ -107,6 +108,9 @@ class BasicConfigurationForm(forms.ModelForm):
         self.fields["last_auto_sync_completed_on"].widget.format = "%Y-%m-%dT%H:%M"
         self.fields["last_auto_sync_completed_on"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
                                                                      "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+        self.fields["last_auto_sync_completed_on"].help_text = (
+            f"Only data changed after this moment is synced; set it back to re-sync a window ({settings.TIME_ZONE})."
+        )
         self.fields["eod_timezone"].help_text = (
             f"Blank: the store's timezone ({self.instance.store.timezone})."
             if self.instance.store_id
