@@ -444,8 +444,8 @@ class SandboxApp:
         self.state.stock[DEFAULT_LOCATION_ID][key] = max(0, min(level, STOCK_CEILING))
 
     def variants_batch_put(self, query, body):
-        if not isinstance(body, list):
-            raise BadRequest(422, "The request body must be an array of variants.")
+        if not isinstance(body, list) or not body:
+            raise BadRequest(422, "The request body must be a non-empty array of variants.")
         if len(body) > 50:
             raise BadRequest(413, "The maximum items allowed in the array is 50")
         state = self.state
@@ -474,8 +474,8 @@ class SandboxApp:
         return Reply(200, {"data": data, "meta": {}})
 
     def products_batch_put(self, query, body):
-        if not isinstance(body, list):
-            raise BadRequest(422, "The request body must be an array of products.")
+        if not isinstance(body, list) or not body:
+            raise BadRequest(422, "The request body must be a non-empty array of products.")
         if len(body) > 10:
             raise BadRequest(413, "The maximum items allowed in the array is 10")
         state = self.state
@@ -773,10 +773,24 @@ class SandboxApp:
     def order_get(self, query, body, order_id):
         return Reply(200, self.order_json(self.state.get_order(order_id)))
 
+    # Fields an order update may carry; the sandbox acts on status_id, staff_notes and customer_message.
+    ORDER_PUT_FIELDS = frozenset((
+        "base_handling_cost base_shipping_cost base_wrapping_cost billing_address channel_id consignments "
+        "customer_id customer_message date_created default_currency_code discount_amount order_source "
+        "ebay_order_id external_id external_merchant_id external_source geoip_country geoip_country_iso2 "
+        "handling_cost_ex_tax handling_cost_inc_tax ip_address ip_address_v6 items_shipped items_total "
+        "order_is_digital payment_method payment_provider_id products refunded_amount shipping_cost_ex_tax "
+        "shipping_cost_inc_tax staff_notes shipping_addresses status_id subtotal_ex_tax subtotal_inc_tax "
+        "tax_provider_id customer_locale external_order_id total_ex_tax total_inc_tax wrapping_cost_ex_tax "
+        "wrapping_cost_inc_tax fees").split())
+
     def order_put(self, query, body, order_id):
         order = self.state.get_order(order_id)
         if not isinstance(body, dict):
             raise BadRequest(400, "The request body must be an object.")
+        unknown = sorted(set(body) - self.ORDER_PUT_FIELDS)
+        if unknown:
+            raise BadRequest(400, f"Unknown order field(s): {', '.join(unknown)}.")
         if "status_id" in body:
             if not isinstance(body["status_id"], int) or body["status_id"] not in ORDER_STATUSES:
                 raise BadRequest(400, f"The field 'status_id' is invalid: {body['status_id']!r}.")

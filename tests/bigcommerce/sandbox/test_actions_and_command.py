@@ -61,31 +61,66 @@ def test_unknown_sandbox_action_is_404(sandbox):
     assert requests.get(f"{sandbox.base_url}/_sandbox/nothing", timeout=5).status_code == 404
 
 
-def test_the_command_prints_its_address_serves_and_saves_state_on_sigterm(tmp_path):
-    state_file = tmp_path / "store.json"
+def _start_command(*args: str) -> tuple[subprocess.Popen, dict]:
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "bigcommerce_sandbox", "--port", "0", "--products", "60", "--orders", "10",
-         "--seed", "4", "--token", "cmd-token", "--store-hash", "cmdstore", "--state", str(state_file)],
+        [sys.executable, "manage.py", "bigcommerce_sandbox", "--port", "0", *args],
         cwd=Path(settings.BASE_DIR), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    announced = {}
+    while len(announced) < 3:
+        line = process.stdout.readline()
+        if not line:
+            process.kill()
+            raise AssertionError("the command ended before announcing itself")
+        key, _, value = line.strip().partition(" ")
+        if key in ("base_url", "store_hash", "token"):
+            announced[key] = value
+    return process, announced
+
+
+def _stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=20)
+
+
+def test_the_command_serves_and_keeps_its_state_across_restarts(tmp_path):
+    state_file = tmp_path / "store.json"
+    options = ("--products", "60", "--orders", "10", "--seed", "4", "--token", "cmd-token",
+               "--store-hash", "cmdstore", "--state", str(state_file))
+    process, announced = _start_command(*options)
     try:
-        announced = {}
-        while len(announced) < 3:
-            line = process.stdout.readline()
-            assert line, "the command ended before announcing itself"
-            key, _, value = line.strip().partition(" ")
-            if key in ("base_url", "store_hash", "token"):
-                announced[key] = value
         assert announced["store_hash"] == "cmdstore" and announced["token"] == "cmd-token"
         store_url = f"{announced['base_url']}/stores/cmdstore"
         response = requests.get(f"{store_url}/v2/store", headers={"X-Auth-Token": "cmd-token"}, timeout=5)
         assert response.status_code == 200 and response.json()["timezone"]["name"]
+        assert response.headers["X-Rate-Limit-Requests-Quota"] == "150"
         assert requests.get(f"{store_url}/v2/store", headers={"X-Auth-Token": "x"}, timeout=5).status_code == 401
-        requests.post(f"{announced['base_url']}/_sandbox/stock", json={"sku": "SKU-000001", "quantity": 31}, timeout=5)
+        first_item = requests.get(f"{store_url}/v3/inventory/items?limit=1", headers={"X-Auth-Token": "cmd-token"},
+                                  timeout=5).json()["data"][0]
+        sku = first_item["identity"]["sku"]
+        moved = requests.post(f"{announced['base_url']}/_sandbox/stock", json={"sku": sku, "quantity": 31}, timeout=5)
+        assert moved.status_code == 200, moved.text
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-    assert process.returncode == 0
-    saved = json.loads(state_file.read_text())
-    assert len(saved["variants"]) == 60
+        assert _stop(process) == 0
+    assert len(json.loads(state_file.read_text())["variants"]) == 60
+
+    process, announced = _start_command(*options)
+    try:
+        item = requests.get(f"{announced['base_url']}/stores/cmdstore/v3/inventory/items?sku:in={sku}",
+                            headers={"X-Auth-Token": "cmd-token"}, timeout=5).json()["data"][0]
+        assert item["locations"][0]["total_inventory_onhand"] == 31
+    finally:
+        _stop(process)
+
+
+def test_the_command_takes_fault_and_plan_options():
+    process, announced = _start_command("--products", "30", "--orders", "0", "--plan", "pro",
+                                        "--fault-5xx-rate", "1", "--seed", "9")
+    try:
+        response = requests.get(f"{announced['base_url']}/stores/{announced['store_hash']}/v2/time",
+                                headers={"X-Auth-Token": announced["token"]}, timeout=5)
+        assert response.status_code in (500, 502, 503)
+        assert response.headers["X-Rate-Limit-Requests-Quota"] == "450"
+    finally:
+        _stop(process)
