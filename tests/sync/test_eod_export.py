@@ -168,3 +168,29 @@ def test_cancelled_store_order_cancels_its_picking_order_and_unmatched_order_wai
     again = run_job(store, Job.IMPORT_ORDERS)
     assert again.items.get(key=str(late.id)).action == "created"
     assert PickingOrder.objects.filter(source_store=store).count() == count + 1
+
+
+def test_an_item_the_store_refuses_is_reported_the_rest_of_the_batch_goes_on_and_retry_sends_it(shop_factory):
+    store, server = set_up(shop_factory)
+    change_intellitrack_stock(store)
+    link = StoreItemLink.objects.filter(store=store, tracking="product").order_by("id")[3]
+    product = server.state.products[link.product_id]
+    product.inventory_tracking = "none"  # switched off in the store after the import
+    run = run_job(store, Job.EOD_EXPORT)
+    assert run.status == SyncRun.Status.PARTIAL
+    failed = run.items.get(outcome=SyncRunItem.Outcome.FAILED)
+    assert failed.detail["ref"] == link.id and "does not track inventory" in failed.reason
+    assert run.summary["write_requests"] == 2  # refused once, resent without the refused item
+    expected = expected_levels(store, flag=True)
+    others = StoreItemLink.objects.filter(store=store).exclude(pk=link.pk)
+    assert all(store_level(server.state, other) == expected[other.id] for other in others)
+
+    product.inventory_tracking = "product"  # fixed in the store; retry only what failed
+    from plugin.sync import runs as run_service
+    from plugin.sync.services import run_execute
+
+    retry = run_service.run_retry_failed(run=run)
+    retry = run_execute(run_id=retry.pk)
+    assert retry.status == SyncRun.Status.SUCCEEDED, retry.error
+    assert list(retry.items.values_list("detail__ref", flat=True)) == [link.id]
+    assert store_level(server.state, link) == expected[link.id]
