@@ -123,12 +123,13 @@ def config_import(command, options) -> int:
     except json.JSONDecodeError as exc:
         command.stderr.write(f"{options['file']} is not JSON: {exc}")
         return 2
+    source = "standard input" if options["file"] == "-" else options["file"]
     try:
         configuration_import(store=store, user=None, document=document)
     except ConfigurationFileError as exc:
-        command.stderr.write(f"Refused {options['file']}; nothing was changed:")
+        command.stderr.write(f"Refused {source}; nothing was changed:")
         for error in exc.errors:
             command.stderr.write(f"  {error}")
         return 2
-    command.stdout.write(f"Configuration of {store.name} imported from {options['file']}.")
+    command.stdout.write(f"Configuration of {store.name} imported from {source}.")
     return 0

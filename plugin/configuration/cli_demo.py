@@ -89,9 +89,11 @@ def handle_demo_store(command, options) -> int:
     if store is None:
         store = store_connection_create(user=None, data=form.cleaned_data)
         command.stdout.write(f"Demo store {store.name} added, pointing at {store.api_base_url}.")
-    elif form.has_changed() or (token and token != store.access_token):
+    elif [name for name in form.changed_data if name != "access_token"] or (token and token != store.access_token):
         store = store_connection_update(store=store, user=None, data=form.cleaned_data)
         command.stdout.write(f"Demo store {store.name} now points at {store.api_base_url}.")
+    else:
+        command.stdout.write(f"Demo store {store.name} is up to date.")
     configuration = store.basic_configuration
     defaults = _demo_defaults()
     if configuration.default_division_id is None and defaults:

@@ -31,7 +31,7 @@ def store_connection_create(*, user, data: dict) -> StoreConnection:
     configuration._history_user = user
     configuration._change_reason = "Store added"
     configuration.save()
-    logger.info("store %s added by %s", store.name, user)
+    logger.info("store %s added by %s", store.name, user or "a command")
     return store
 
 

@@ -193,3 +193,24 @@ def test_demo_store_is_created_once_and_follows_the_sandbox(monkeypatch, master)
     store.refresh_from_db()
     assert (store.api_base_url, store.access_token) == ("http://127.0.0.1:9999", "sandbox-token-2")
     assert "sandbox-token" not in out + err
+
+
+def test_demo_store_rerun_without_changes_changes_nothing(monkeypatch, master):
+    monkeypatch.setenv("BIGCOMMERCE_ACCESS_TOKEN", "sandbox-token-1")
+    itbc("demo-store", "--api-url", "http://127.0.0.1:8765", "--store-hash", "demo1234")
+    history = StoreConnection.objects.get(name="demo").history.count()
+    code, out, err = itbc("demo-store", "--api-url", "http://127.0.0.1:8765", "--store-hash", "demo1234")
+    assert code == 0 and "up to date" in out
+    assert StoreConnection.objects.get(name="demo").history.count() == history
+
+
+def test_import_from_standard_input(store, master, monkeypatch):
+    configured(store, master)
+    code, out, _ = itbc("config", "export", "--store", store.name)
+    document = json.loads(out)
+    document["basic_configuration"]["sync_interval_minutes"] = 45
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(document)))
+    code, out, err = itbc("config", "import", "--store", store.name, "-")
+    assert code == 0, err
+    assert "standard input" in out
+    assert BasicConfiguration.objects.get(store=store).sync_interval_minutes == 45
