@@ -180,3 +180,19 @@ def test_token_is_never_rendered_back(store):
     html = str(form)
     assert "typed-but-invalid" not in html
     assert store.access_token not in html
+
+
+@pytest.mark.parametrize("value,ok", [("2026-03-08T02:30", True), ("2026-01-01 10:00", True), ("yesterday", False),
+                                      ("2026-13-01T10:00", False)])
+def test_last_auto_sync_completed_on(store, master, value, ok):
+    form = bound(store, basic_data(master, last_auto_sync_completed_on=value))
+    assert form.is_valid() is ok
+    if not ok:
+        assert "last_auto_sync_completed_on" in form.errors
+
+
+@pytest.mark.parametrize("value", ["25:00", "noon", "18:60"])
+def test_eod_time_must_be_a_time(store, master, value):
+    form = bound(store, basic_data(master, eod_time=value))
+    assert not form.is_valid()
+    assert form.errors["eod_time"] == ["Enter a valid time."]

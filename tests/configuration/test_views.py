@@ -239,3 +239,15 @@ def test_logs_tab_shows_history_newest_first(users, store, master):
     assert "18:30 &rarr; 20:15" in html
     assert "WH1 &rarr; WH2" in html and "A-01 &rarr; B-01" in html
     assert html.index("20:15") < html.index("— &rarr; 18:30")
+
+
+def test_out_of_range_ids_are_refused_not_500(users, store, master):
+    client = client_for(users["admin"])
+    huge = "9" * 25
+    response = client.get(reverse("configuration:basic-options", args=[store.pk]), {"division": huge, "site": huge})
+    assert response.status_code == 200 and response.json()["sites"] == []
+    response = client.post(reverse("configuration:basic", args=[store.pk]),
+                           basic_data(master, default_division=huge, default_location=huge))
+    assert response.status_code == 200
+    assert "That division does not exist" in response.content.decode()
+    assert client.get(f"/stores/{huge}/basic/").status_code == 404
