@@ -522,25 +522,43 @@ class SandboxApp:
         variant = self.state.variants[key]
         return {"sku": variant.sku, "variant_id": variant.id, "product_id": product.id, "sku_id": variant.sku_id}
 
+    def _keys_for_variant(self, variant: Variant) -> int | None:
+        """The stock key whose inventory item carries this variant in its identity, if any."""
+        product = self.state.products[variant.product_id]
+        if product.inventory_tracking == "variant":
+            return variant.id
+        if product.inventory_tracking == "product" and variant.id == product.base_variant_id:
+            return -product.id
+        return None
+
     def _filtered_items(self, query: dict) -> list[tuple[int, int]]:
+        """Inventory items, narrowed by the sku:in / variant_id:in / product_id:in filters through the indexes."""
         items = self._inventory_items()
         skus = sku_list(query, "sku:in")
         variant_ids = int_list(query, "variant_id:in")
         product_ids = int_list(query, "product_id:in")
         if skus is None and variant_ids is None and product_ids is None:
             return items
-        keep = []
-        for product_id, key in items:
-            if product_ids is not None and product_id not in product_ids:
-                continue
-            if variant_ids is not None or skus is not None:
-                identity = self._identity(product_id, key)
-                if variant_ids is not None and identity.get("variant_id") not in variant_ids:
-                    continue
-                if skus is not None and sku_key(identity["sku"]) not in skus:
-                    continue
-            keep.append((product_id, key))
-        return keep
+        state = self.state
+        wanted: set[int] | None = None
+        if skus is not None:
+            keys = set()
+            for sku in skus:
+                found = state.sku_index.get(sku)
+                if found is not None and found < 0:
+                    if state.products[-found].inventory_tracking == "product":
+                        keys.add(found)
+                elif found is not None:
+                    keys.add(self._keys_for_variant(state.variants[found]))
+            wanted = keys
+        if variant_ids is not None:
+            keys = {self._keys_for_variant(state.variants[vid]) for vid in variant_ids if vid in state.variants}
+            wanted = keys if wanted is None else wanted & keys
+        if product_ids is not None:
+            keys = {key for pid in product_ids if pid in state.products for key in state.stock_keys(state.products[pid])}
+            wanted = keys if wanted is None else wanted & keys
+        wanted.discard(None)
+        return [item for item in items if item[1] in wanted]
 
     @staticmethod
     def _location_stock(level: dict, key: int, warning_level: int) -> dict:

@@ -141,3 +141,21 @@ def test_skus_match_regardless_of_case(sandbox):
     assert state.on_hand(variant.id) == 21
     listed = bc(sandbox, "GET", f"/v3/inventory/items?sku:in={variant.sku.lower()}").json()["data"]
     assert [item["identity"]["variant_id"] for item in listed] == [variant.id]
+
+
+def test_item_filters_match_the_identity_shown(sandbox):
+    state = sandbox.state
+    body = bc(sandbox, "GET", "/v3/inventory/items?limit=1000").json()["data"]
+    for identity in [item["identity"] for item in body][:60]:
+        by_sku = bc(sandbox, "GET", f"/v3/inventory/items?sku:in={identity['sku']}").json()["data"]
+        assert [item["identity"] for item in by_sku] == [identity]
+        if "variant_id" in identity:
+            by_variant = bc(sandbox, "GET", f"/v3/inventory/items?variant_id:in={identity['variant_id']}").json()["data"]
+            assert [item["identity"] for item in by_variant] == [identity]
+    product = next(p for p in state.products.values() if p.inventory_tracking == "variant")
+    by_product = bc(sandbox, "GET", f"/v3/inventory/items?product_id:in={product.id}").json()["data"]
+    assert [item["identity"]["variant_id"] for item in by_product] == product.variant_ids
+    option_of_product_tracked = next(p for p in state.products.values()
+                                     if p.inventory_tracking == "product" and p.has_options)
+    sku = state.variants[option_of_product_tracked.variant_ids[0]].sku
+    assert bc(sandbox, "GET", f"/v3/inventory/items?sku:in={sku}").json()["data"] == []
