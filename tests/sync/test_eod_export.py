@@ -23,7 +23,14 @@ def expected_levels(store, *, flag: bool) -> dict[int, int]:
     """The formula, computed here from the raw rows (not through the selectors the export uses)."""
     config = store.basic_configuration
     on_hand = defaultdict(int)
-    for record in InventoryRecord.objects.filter(site=config.default_site).select_related("uom"):
+    records = InventoryRecord.objects.select_related("uom")
+    if config.quantity_scope == "default_site":
+        records = records.filter(site=config.default_site)
+    elif config.quantity_scope == "default_location":
+        records = records.filter(location=config.default_location)
+    else:
+        records = records.filter(site__division=config.default_division)
+    for record in records:
         on_hand[record.item_id] += record.on_hand * record.uom.each_count
     unpicked = defaultdict(int)
     for line in PickingOrderLine.objects.filter(order__source_store=store, order__status="open"):
@@ -81,9 +88,13 @@ def change_intellitrack_stock(store):
     return picked
 
 
-@pytest.mark.parametrize("flag", [True, False], ids=["stock-decreased-on", "stock-decreased-off"])
-def test_end_of_day_sets_every_store_level_to_the_formula(shop_factory, flag):
-    store, server = set_up(shop_factory, stock_decreased_when_order_placed=flag)
+@pytest.mark.parametrize(
+    "flag, scope",
+    [(True, "default_site"), (False, "default_site"), (True, "default_location"), (True, "division")],
+    ids=["stock-decreased-on", "stock-decreased-off", "scope-location", "scope-division"],
+)
+def test_end_of_day_sets_every_store_level_to_the_formula(shop_factory, flag, scope):
+    store, server = set_up(shop_factory, stock_decreased_when_order_placed=flag, quantity_scope=scope)
     change_intellitrack_stock(store)
     expected = expected_levels(store, flag=flag)
     run = run_job(store, Job.EOD_EXPORT)

@@ -116,3 +116,14 @@ def test_synchronization_tab_shows_the_job_buttons(client, operator_user):
         assert label in page
     assert reverse("sync:job-start", args=[store.pk, "eod_export"]) in page
     assert SyncRunItem.objects.count() == 0
+
+
+def test_shopping_cart_tab_shows_the_chained_import_button(client, operator_user):
+    store = configured_store()
+    client.force_login(operator_user)
+    page = client.get(reverse("configuration:cart", args=[store.pk])).content.decode()
+    assert "Import Products, Inventory, and Carriers (BigCommerce -&gt; IntelliTrack)" in page
+    assert reverse("sync:job-start", args=[store.pk, "bootstrap"]) in page
+    started = client.post(reverse("sync:job-start", args=[store.pk, "bootstrap"]), **JSON)
+    assert started.status_code == 202
+    assert SyncRun.objects.get(pk=started.json()["run_id"]).job == SyncRun.Job.BOOTSTRAP
