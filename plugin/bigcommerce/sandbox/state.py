@@ -417,8 +417,15 @@ class StoreState:
         `quantity`. Takes the stock off when the store's setting is `order_placed`."""
         if status_id not in ORDER_STATUSES:
             raise SandboxError(422, f"Unknown status_id {status_id}.")
-        if not items:
-            raise SandboxError(422, "An order needs at least one item.")
+        if not items or not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise SandboxError(422, "An order needs a list of items.")
+        if not isinstance(customer_id, int) or isinstance(customer_id, bool) or customer_id < 0:
+            raise SandboxError(422, "customer_id must be a non-negative integer.")
+        address_fields = {"first_name", "last_name", "street_1", "street_2", "company", "city", "state", "zip",
+                          "country", "country_iso2", "email", "phone", "shipping_method"}
+        if address is not None and (not isinstance(address, dict) or set(address) - address_fields
+                                    or not all(isinstance(value, str) for value in address.values())):
+            raise SandboxError(422, f"address takes text fields among: {', '.join(sorted(address_fields))}.")
         with self.lock:
             lines = []
             needed: dict[int, int] = {}

@@ -38,6 +38,14 @@ def test_python_api_for_tests(sandbox):
 def test_shopper_order_with_a_bad_item_is_refused(sandbox):
     assert sandbox_post(sandbox, "orders", {"items": [{"sku": "NOPE", "quantity": 1}]}).status_code == 422
     assert sandbox_post(sandbox, "orders", {"items": []}).status_code == 422
+    sku = sandbox.state.variants[sandbox.state.variant_order[0]].sku
+    for extra in ({"customer_id": "x"}, {"address": {"planet": "Mars"}}, {"status_id": 99}, {"items": "x"}):
+        body = {"items": [{"sku": sku, "quantity": 1}], "allow_oversell": True, **extra}
+        assert sandbox_post(sandbox, "orders", body).status_code == 422, extra
+    placed = sandbox_post(sandbox, "orders", {"items": [{"sku": sku, "quantity": 1}], "allow_oversell": True,
+                                              "address": {"city": "Tulsa", "state": "Oklahoma"}})
+    address = bc(sandbox, "GET", f"/v2/orders/{placed.json()['id']}/shipping_addresses").json()[0]
+    assert (address["city"], address["state"]) == ("Tulsa", "Oklahoma")
     assert requests.post(f"{sandbox.base_url}/_sandbox/orders", data="{", timeout=5).status_code == 400
 
 
