@@ -7,9 +7,14 @@ import sys
 from django.conf import settings
 
 
+def _environment_without_test_switches() -> dict[str, str]:
+    # The browser fixture allows sync ORM calls under Playwright's loop; production never does.
+    return {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def test_production_settings_pass_check_deploy():
     env = {
-        **os.environ,
+        **_environment_without_test_switches(),
         "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "ITBC_ENCRYPTION_KEYS": "unused-by-checks",
@@ -28,7 +33,7 @@ def test_production_settings_pass_check_deploy():
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.production"}
+    env = {**_environment_without_test_switches(), "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.production"}
     env["DJANGO_SECRET_KEY"] = ""  # an empty value also masks one from a local .env file
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
