@@ -330,3 +330,23 @@ def test_closed_order_cannot_be_cancelled(order):
         services.order_cancel(order=order)
     order.refresh_from_db()
     assert order.status == PickingOrder.Status.CLOSED
+
+
+@pytest.mark.postgres
+def test_the_ledger_is_append_only_in_the_database(place, django_user_model):
+    from django.db import IntegrityError, transaction
+
+    user = django_user_model.objects.create_user(username="temp", password="x")
+    row = services.inventory_receive(
+        item=place.item, location=place.loc_a, uom=place.ea, quantity=3, user=user
+    )
+    for change in (
+        lambda: InventoryTransaction.objects.filter(pk=row.pk).update(quantity_delta=300),
+        lambda: InventoryTransaction.objects.filter(pk=row.pk).delete(),
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            change()
+    # Deleting the user who made the change is still possible: the row keeps everything but the user.
+    user.delete()
+    row.refresh_from_db()
+    assert (row.user_id, row.quantity_delta, row.balance_after) == (None, 3, 3)
