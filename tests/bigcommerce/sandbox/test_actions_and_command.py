@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -130,5 +131,24 @@ def test_the_command_takes_fault_and_plan_options():
                                 headers={"X-Auth-Token": announced["token"]}, timeout=5)
         assert response.status_code in (500, 502, 503)
         assert response.headers["X-Rate-Limit-Requests-Quota"] == "450"
+    finally:
+        _stop(process)
+
+
+def test_the_command_saves_its_state_periodically(tmp_path):
+    state_file = tmp_path / "periodic.json"
+    process, announced = _start_command("--products", "20", "--orders", "2", "--state", str(state_file),
+                                        "--save-every", "0.2")
+    try:
+        placed = requests.post(f"{announced['base_url']}/_sandbox/orders", timeout=5, json={
+            "items": [{"variant_id": 1, "quantity": 1}], "allow_oversell": True})
+        assert placed.status_code == 201
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if state_file.exists() and len(json.loads(state_file.read_text())["orders"]) == 3:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the running command never saved the new order")
     finally:
         _stop(process)
