@@ -96,6 +96,7 @@ def count_queries(func):
     return len(queries)
 
 
+@pytest.mark.postgres  # SQLite splits bulk inserts into small batches by its variable limit
 def test_bulk_operations_take_the_same_number_of_queries_for_5_or_300_items(world):
     gateway = EmbeddedGateway()
 
