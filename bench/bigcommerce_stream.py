@@ -103,13 +103,13 @@ class Sandbox:
     """`manage.py bigcommerce_sandbox` on a free port, stopped with SIGTERM."""
 
     def __init__(self, *, variants: int, plan: str):
-        self.token = secrets.token_urlsafe(16)
+        self.token = secrets.token_hex(16)  # hex: a token never starts with "-", which argparse would misread
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.setdefault("DJANGO_SETTINGS_MODULE", "itbc_portal.settings.local")
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "bigcommerce_sandbox", "--port", "0", "--products", str(variants),
-             "--orders", "0", "--plan", plan, "--store-hash", STORE_HASH, "--token", self.token],
+             "--orders", "0", "--plan", plan, "--store-hash", STORE_HASH, f"--token={self.token}"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.base_url = None
@@ -145,7 +145,7 @@ class Sandbox:
 def run_client(sandbox: Sandbox, mode: str) -> dict:
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "bigcommerce_stream", "--client", "--mode", mode,
-         "--base-url", sandbox.base_url, "--token", sandbox.token],
+         f"--base-url={sandbox.base_url}", f"--token={sandbox.token}"],
         cwd=ROOT, capture_output=True, text=True, timeout=3600,
     )
     if completed.returncode != 0:
