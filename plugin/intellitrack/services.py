@@ -2,8 +2,8 @@
 
 Every stock change locks the rows it touches (SELECT ... FOR UPDATE) and writes its ledger row in the
 same transaction, so the ledger always explains on-hand and two concurrent picks of the last unit
-cannot both succeed. Locks are always taken in one order, picking order -> line -> inventory records
-(by id), so two services never wait on each other in a circle.
+cannot both succeed. Locks are always taken in one order, the ledger's advisory lock (shared) ->
+picking order -> line -> inventory records (by id), so two services never wait on each other in a circle.
 
 Bad input raises django.core.exceptions.ValidationError with a dict keyed by the keyword argument
 that is wrong (NON_FIELD_ERRORS, "__all__", for the state of the order or item)."""
@@ -109,6 +109,8 @@ def _lock_record(*, item: Item, uom: UOM, location: Location, create: bool) -> I
 # see id 11 committed while id 10 is still in flight and skip it for ever. Every writer therefore holds
 # this advisory lock in shared mode for its transaction, and a reader takes it exclusively for an instant
 # to learn the highest id that can no longer gain a lower-numbered neighbour (`ledger_high_water`).
+# Writers take it BEFORE any row lock: a writer waiting behind a queued reader then holds no row another
+# writer needs, so no lock cycle can form. Call the readers outside a transaction that changes stock.
 LEDGER_LOCK_KEY = 4_101_987_655
 
 
@@ -148,7 +150,6 @@ def _apply(
     pick: Pick | None = None,
 ) -> InventoryTransaction:
     """Change a locked record's on-hand and write the ledger row for it."""
-    _ledger_write_guard()
     record.on_hand += delta
     record.updated_at = timezone.now()
     record.save(update_fields=["on_hand", "updated_at"])
@@ -194,6 +195,7 @@ def inventory_adjust(
         raise ValidationError({"reason": ["Give a reason for the adjustment."]})
     reference = _check_reference(reference)
     _check_place(item=item, location=location, uom=uom)
+    _ledger_write_guard()
     record = _lock_record(item=item, uom=uom, location=location, create=quantity_delta > 0)
     on_hand = record.on_hand if record else 0
     if on_hand + quantity_delta < 0:
@@ -226,6 +228,7 @@ def inventory_set(
         raise ValueError(f"inventory_set cannot write a {kind!r} row")
     reference = _check_reference(reference)
     _check_place(item=item, location=location, uom=uom)
+    _ledger_write_guard()
     record = _lock_record(item=item, uom=uom, location=location, create=quantity > 0)
     on_hand = record.on_hand if record else 0
     if quantity == on_hand:
@@ -253,6 +256,7 @@ def inventory_receive(
         raise ValueError(f"inventory_receive cannot write a {kind!r} row")
     reference = _check_reference(reference)
     _check_place(item=item, location=location, uom=uom)
+    _ledger_write_guard()
     record = _lock_record(item=item, uom=uom, location=location, create=True)
     return _apply(
         record=record,
@@ -283,6 +287,7 @@ def inventory_move(
     reference = _check_reference(reference)
     _check_place(item=item, location=from_location, uom=uom, location_field="from_location")
     _check_place(item=item, location=to_location, uom=None, location_field="to_location")
+    _ledger_write_guard()
     _ensure_records(item=item, uom=uom, locations=[to_location])
     records = _lock_records(item=item, uom=uom, locations=[from_location, to_location])
     source = records.get(from_location.id)
@@ -345,6 +350,7 @@ def order_pick(
     if len(tracking_number) > TRACKING_NUMBER_MAX_LENGTH:
         raise ValidationError({"tracking_number": [f"Use at most {TRACKING_NUMBER_MAX_LENGTH} characters."]})
 
+    _ledger_write_guard()
     order = _lock_order(line.order_id)
     if order.status != Status.OPEN:
         state = order.get_status_display().lower()
@@ -374,7 +380,6 @@ def order_pick(
     if on_hand < quantity:
         raise ValidationError({"quantity": [_short_of_stock(on_hand, location)]})
 
-    _ledger_write_guard()
     pick = Pick.objects.create(
         line=line,
         quantity=quantity,
@@ -583,10 +588,10 @@ def items_upsert(*, division, entries: list[dict], default_uom: UOM | None = Non
         else:
             report(index, "unchanged", item.id)
 
+    _ledger_write_guard()
     if to_update:
         Item.objects.bulk_update(to_update, ["description", "alternate_number", "active"], batch_size=1000)
 
-    _ledger_write_guard()
     inserted = dict(
         (number, item_id)
         for item_id, number in _insert_returning(
