@@ -5,12 +5,13 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.forms.models import model_to_dict
 
-from plugin.intellitrack.models import UOM, Location
+from plugin.intellitrack.models import Location
 
 from .cli import read_access_token
 from .forms import BasicConfigurationForm, StoreConnectionForm
 from .models import StoreConnection
 from .roles import ADMIN, roles_ensure
+from .selectors import default_uom_choices
 from .services import basic_configuration_update, store_connection_create, store_connection_update
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -64,7 +65,7 @@ def _demo_defaults() -> dict | None:
         "default_division": division.pk,
         "default_site": location.site_id,
         "default_location": location.pk,
-        "default_uom": UOM.objects.filter(division=division).order_by("code").values_list("pk", flat=True).first(),
+        "default_uom": default_uom_choices(division.pk).order_by("code").values_list("pk", flat=True).first(),
     }
 
 

@@ -2,9 +2,10 @@
 from django import forms
 from django.conf import settings
 
-from plugin.intellitrack.models import UOM, Division, Location, Site
+from plugin.intellitrack.models import Division, Location, Site
 
 from .models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
+from .selectors import default_uom_choices
 
 TOKEN_KEEP_HELP = "Leave blank to keep the saved token."
 
@@ -95,7 +96,7 @@ class BasicConfigurationForm(forms.ModelForm):
             "eod_enabled": "End of Day Processing on",
         }
         error_messages = {
-            "default_uom": {"invalid_choice": "Choose a UOM of the chosen division."},
+            "default_uom": {"invalid_choice": "Choose a UOM of the chosen division whose each-count is 1."},
             "default_site": {"invalid_choice": "Choose a site of the chosen division."},
             "default_location": {"invalid_choice": "Choose a location of the chosen site."},
             "default_division": {"invalid_choice": "That division does not exist (any more)."},
@@ -120,7 +121,7 @@ class BasicConfigurationForm(forms.ModelForm):
         division_id = self._chosen_id("default_division")
         site_id = self._chosen_id("default_site")
         self.fields["default_site"].queryset = Site.objects.filter(division_id=division_id)
-        self.fields["default_uom"].queryset = UOM.objects.filter(division_id=division_id)
+        self.fields["default_uom"].queryset = default_uom_choices(division_id)
         self.fields["default_location"].queryset = Location.objects.filter(
             site_id=site_id, site__division_id=division_id
         )

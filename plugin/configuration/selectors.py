@@ -18,6 +18,12 @@ def store_get(*, pk) -> StoreConnection | None:
     return StoreConnection.objects.select_related("basic_configuration").filter(pk=pk).first()
 
 
+def default_uom_choices(division_id: int | None):
+    """UOMs that may be the Default UOM: one store unit is one IntelliTrack unit, so only UOMs of the
+    division whose each-count is 1 qualify."""
+    return UOM.objects.filter(division_id=division_id, each_count=1)
+
+
 def master_data_options(*, division_id: int | None, site_id: int | None) -> dict:
     """Choices for the dependent drop-downs: every division, and the UOMs and sites of the chosen
     division, and the locations of the chosen site (only when that site belongs to the division)."""
@@ -27,7 +33,7 @@ def master_data_options(*, division_id: int | None, site_id: int | None) -> dict
 
     return {
         "divisions": rows(Division.objects.all()),
-        "uoms": rows(UOM.objects.filter(division_id=division_id)) if division_id else [],
+        "uoms": rows(default_uom_choices(division_id)) if division_id else [],
         "sites": rows(Site.objects.filter(division_id=division_id)) if division_id else [],
         "locations": rows(Location.objects.filter(site_id=site_id, site__division_id=division_id))
         if division_id and site_id

@@ -3,6 +3,7 @@ import pytest
 from plugin.configuration.forms import BasicConfigurationForm, StoreConnectionForm
 
 from .conftest import basic_data
+from .factories import UOMFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,15 @@ def test_site_must_belong_to_the_division(store, master):
 def test_uom_must_belong_to_the_division(store, master):
     form = bound(store, basic_data(master, default_uom=master.other_uom.pk))
     assert not form.is_valid()
-    assert form.errors["default_uom"] == ["Choose a UOM of the chosen division."]
+    assert form.errors["default_uom"] == ["Choose a UOM of the chosen division whose each-count is 1."]
+
+
+def test_default_uom_must_count_one_unit(store, master):
+    case = UOMFactory(division=master.division, code="CS12", each_count=12)
+    form = bound(store, basic_data(master, default_uom=case.pk))
+    assert not form.is_valid()
+    assert form.errors["default_uom"] == ["Choose a UOM of the chosen division whose each-count is 1."]
+    assert case.pk not in [uom.pk for uom in form.fields["default_uom"].queryset]
 
 
 @pytest.mark.parametrize("division", ["999999", "abc", "-1"])
