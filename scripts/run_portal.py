@@ -95,15 +95,21 @@ def main() -> int:
         return process
 
     def stop_all(*_):
+        # SIGTERM to each leader lets it shut down warmly (Celery finishes its task, the sandbox
+        # saves its state); whatever is left of a group after the wait is killed outright.
         for name, process in reversed(children):
             if process.poll() is None:
                 say(f"stopping {name}")
-                os.killpg(process.pid, signal.SIGTERM)
+                process.terminate()
         for name, process in reversed(children):
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
+                say(f"{name} did not stop in time; killing it")
+            try:
                 os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         say("all stopped")
         sys.exit(0)
 
