@@ -167,6 +167,7 @@ class OrderImport(models.Model):
         IMPORTED = "imported", "Imported"
         WAITING = "waiting", "Waiting (retried next run)"
         CANCELLED = "cancelled", "Cancelled in the store"
+        NOTHING_TO_PICK = "no_stock", "Nothing to pick (no stock-tracked product)"
 
     store = models.ForeignKey("configuration.StoreConnection", on_delete=models.CASCADE, related_name="order_imports")
     store_order_id = models.PositiveBigIntegerField()

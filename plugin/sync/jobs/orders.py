@@ -87,21 +87,27 @@ def _orders_page_import(ctx: JobContext, orders: list[dict], summary: dict) -> l
     by_variant, by_product, by_sku = binder.links_matching_lines(
         store=store, product_ids=[line.product_id for line in lines], skus=[line.sku for line in lines]
     )
-    ready, waiting = [], []
+    missing_products = {
+        line.product_id for line in lines if binder.line_item_id(line, by_variant, by_product, by_sku) is None
+    }
+    untracked = _untracked_products(ctx, missing_products) if missing_products else set()
+    ready, waiting, nothing = [], [], []
     for order in fresh:
-        matched, missing = [], []
+        matched, missing, left_out = [], [], []
         for line in order.lines:
             item_id = binder.line_item_id(line, by_variant, by_product, by_sku)
-            if item_id is None:
-                missing.append(line)
-            else:
+            if item_id is not None:
                 matched.append((line, item_id))
-        if not order.lines:
-            missing_reason = "The order has nothing left to ship."
-            waiting.append((order, missing_reason))
-        elif missing:
+            elif line.product_id in untracked:
+                left_out.append(line)  # no stock to pick (a digital product, a gift certificate)
+            else:
+                missing.append(line)
+        if missing:
             names = ", ".join(f"{line.sku or line.name} (product {line.product_id})" for line in missing)
             waiting.append((order, f"No IntelliTrack item for line(s): {names}. Retried on the next run."))
+        elif not matched:
+            why = "nothing left to ship" if not order.lines else "no stock-tracked product"
+            nothing.append((order, f"Not imported: the order has {why}."))
         else:
             ready.append((order, matched))
 
@@ -124,6 +130,11 @@ def _orders_page_import(ctx: JobContext, orders: list[dict], summary: dict) -> l
             reason="" if created else "The picking order already existed.",
             quantity_after=sum(line.quantity for line in order.lines),
             detail={"ref": order.store_order_id, "picking_order": result.order_id, "lines": len(order.lines)}))
+    for order, reason in nothing:
+        stage_rows.append(OrderImport(store=store, store_order_id=order.store_order_id, status_id=order.status_id,
+                                      state=OrderImport.State.NOTHING_TO_PICK, reason=reason))
+        outcomes.append(runs.ItemOutcome(key=str(order.store_order_id), outcome=SKIPPED, action="nothing_to_pick",
+                                         reason=reason, detail={"ref": order.store_order_id}))
     for order, reason in waiting:
         summary["waiting"] += 1
         stage_rows.append(OrderImport(store=store, store_order_id=order.store_order_id, status_id=order.status_id,
@@ -138,6 +149,16 @@ def _orders_page_import(ctx: JobContext, orders: list[dict], summary: dict) -> l
             update_fields=["status_id", "state", "reason", "picking_order", "updated_at"],
         )
     return outcomes
+
+
+def _untracked_products(ctx: JobContext, product_ids: set[int]) -> set[int]:
+    """Which of these products the store does not track stock for (one catalog request per 250)."""
+    found = set()
+    ids = sorted(product_ids)
+    for start in range(0, len(ids), 250):
+        for products in ctx.client.iter_product_pages(include_variants=False, id__in=ids[start:start + 250]):
+            found.update(int(p["id"]) for p in products if p.get("inventory_tracking") == "none")
+    return found
 
 
 def _method_carriers(ctx: JobContext) -> dict[str, str]:
