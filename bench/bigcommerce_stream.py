@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from plugin.bigcommerce.sandbox.ratelimit import PLANS
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = "10000,25000,50000,100000"
 MODES = ("variants", "products")
@@ -34,7 +36,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench bigcommerce_stream",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="comma-separated numbers of variant SKUs")
-    parser.add_argument("--plan", default="unlimited", help="the sandbox store's plan (its request quota)")
+    parser.add_argument("--plan", default="unlimited", choices=sorted(PLANS),
+                        help="the sandbox store's plan (its request quota)")
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: variants, products")
     # The client side of one measurement; the parent starts it in a fresh process.
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
