@@ -3,6 +3,7 @@ services' (the same ones the pages call), whose errors come back as 400 with a r
 
 from rest_framework import serializers
 
+from plugin.intellitrack.forms import QUANTITY_LIMIT
 from plugin.intellitrack.models import (
     UOM,
     Carrier,
@@ -92,10 +93,15 @@ class AdjustmentSerializer(serializers.Serializer):
     )
     quantity_delta = serializers.IntegerField(
         required=False,
+        min_value=-QUANTITY_LIMIT,
+        max_value=QUANTITY_LIMIT,
         help_text="Change on-hand by this amount (negative lowers it). Give this or `quantity`.",
     )
     quantity = serializers.IntegerField(
-        required=False, help_text="Set on-hand to this count. Give this or `quantity_delta`."
+        required=False,
+        min_value=0,
+        max_value=QUANTITY_LIMIT,
+        help_text="Set on-hand to this count. Give this or `quantity_delta`.",
     )
     reason = serializers.CharField(max_length=200)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -193,7 +199,7 @@ class PickCreateSerializer(serializers.Serializer):
     line = serializers.PrimaryKeyRelatedField(
         queryset=PickingOrderLine.objects.select_related("order", "item"), help_text="Picking order line id."
     )
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=QUANTITY_LIMIT)
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.select_related("site"))
     tracking_number = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     carrier = serializers.PrimaryKeyRelatedField(

@@ -7,6 +7,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from .models import Carrier, Division, InventoryRecord, Location, PickingOrder, Site
 
+# Far above any real stock count, far below where a 64-bit on-hand could overflow.
+QUANTITY_LIMIT = 1_000_000_000
+
 
 def add_service_errors(
     form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None
@@ -58,7 +61,7 @@ class InventoryAdjustForm(forms.Form):
         widget=forms.RadioSelect,
         label="Adjustment",
     )
-    quantity = forms.IntegerField(label="Quantity")
+    quantity = forms.IntegerField(label="Quantity", min_value=-QUANTITY_LIMIT, max_value=QUANTITY_LIMIT)
     reason = forms.CharField(max_length=200, label="Reason")
     reference = forms.CharField(max_length=100, required=False, label="Reference")
 
@@ -84,7 +87,7 @@ class InventoryAdjustForm(forms.Form):
 
 
 class PickForm(forms.Form):
-    quantity = forms.IntegerField(min_value=1, label="Quantity")
+    quantity = forms.IntegerField(min_value=1, max_value=QUANTITY_LIMIT, label="Quantity")
     location = forms.ModelChoiceField(Location.objects.none(), label="Location")
     tracking_number = forms.CharField(max_length=50, required=False, label="Tracking number")
     carrier = forms.ModelChoiceField(Carrier.objects.none(), required=False, label="Carrier")

@@ -122,7 +122,11 @@ def test_adjust_can_stock_a_new_location(operator_api, wh):
     "overrides, field, message",
     [
         ({"quantity_delta": -11}, "quantity_delta", "below zero"),
-        ({"quantity_delta": None, "quantity": -1}, "quantity", "at least 0"),
+        ({"quantity_delta": None, "quantity": -1}, "quantity", "greater than or equal to 0"),
+        ({"quantity_delta": 10**30}, "quantity_delta", "less than or equal to 1000000000"),
+        ({"quantity_delta": -(2**63)}, "quantity_delta", "greater than or equal to -1000000000"),
+        ({"quantity_delta": None, "quantity": 10**30}, "quantity", "less than or equal to 1000000000"),
+        ({"item": 10**30}, "item", "does not exist"),
         ({"quantity_delta": 0}, "quantity_delta", "other than zero"),
         ({"quantity_delta": "ten"}, "quantity_delta", "valid integer"),
         ({"quantity_delta": 1.5}, "quantity_delta", "valid integer"),

@@ -143,6 +143,8 @@ def viewer_status(client, wh):
         (0, {"carrier": "foreign"}, "carrier", "not in the order's division"),
         (0, {"quantity": 0}, "quantity", "greater than or equal to 1"),
         (0, {"quantity": "two"}, "quantity", "valid integer"),
+        (0, {"quantity": 10**30}, "quantity", "less than or equal to 1000000000"),
+        (0, {"line": 10**30}, "line", "does not exist"),
         (0, {"quantity": None}, "quantity", "required"),
         (0, {"line": 999999}, "line", "does not exist"),
         (0, {"line": None}, "line", "required"),

@@ -253,6 +253,8 @@ def test_adjust_returns_to_the_filtered_list(operator_client, wh):
         ({"mode": "delta", "quantity": -1, "reason": ""}, "reason", "required"),
         ({"mode": "delta", "quantity": -1, "reason": "   "}, "reason", ""),
         ({"mode": "delta", "quantity": "ten", "reason": "lost"}, "quantity", "whole number"),
+        ({"mode": "delta", "quantity": 10**30, "reason": "found"}, "quantity", "less than or equal to"),
+        ({"mode": "count", "quantity": 2**63, "reason": "found"}, "quantity", "less than or equal to"),
         ({"mode": "sideways", "quantity": 1, "reason": "lost"}, "mode", "valid choice"),
     ],
 )
@@ -388,6 +390,7 @@ def test_pick_a_line_lowers_stock_and_shows_the_prior_pick(operator_client, oper
         (0, {"quantity": 1, "location": "b01"}, "location", "valid choice"),  # no stock of the item there
         (0, {"quantity": 1, "location": "z01"}, "location", "valid choice"),  # another division
         (0, {"quantity": 0, "location": "a01"}, "quantity", "greater than or equal to 1"),
+        (0, {"quantity": 10**30, "location": "a01"}, "quantity", "less than or equal to"),
         (0, {"quantity": 1, "location": "a01", "carrier": "foreign"}, "carrier", "valid choice"),
         (0, {"quantity": 1, "location": "a01", "tracking_number": "X" * 51}, "tracking_number", "at most 50"),
     ],
