@@ -141,3 +141,55 @@ def test_inventory_list_and_totals_filter_together(stocked):
 def test_item_transaction_list_is_newest_first(stocked):
     kinds = [row.balance_after for row in selectors.item_transaction_list(item=stocked.item)]
     assert kinds == [2, 11, 7, 5]
+
+
+def test_picking_order_list_filters_and_prefetches_lines_and_picks(stocked):
+    p = stocked
+    store = StoreConnection.objects.create(name="shop", store_hash="abc123")
+    first = PickingOrderFactory(division=p.division, number="A1", source_store=store, store_order_id=41)
+    PickingOrderLineFactory(order=first, line_number=2, item=p.gadget, ordered_qty=1)
+    PickingOrderLineFactory(order=first, line_number=1, item=p.item, ordered_qty=3)
+    second = PickingOrderFactory(division=p.division, number="A2")
+    PickingOrderLineFactory(order=second, line_number=1, item=p.item, ordered_qty=1)
+    services.order_pick(line=first.lines.get(line_number=1), quantity=1, location=p.loc_b)
+    services.order_close(order=second)
+
+    assert [o.number for o in selectors.picking_order_list(division=p.division, status="open")] == ["A1"]
+    assert [o.number for o in selectors.picking_order_list(store_order_id=41)] == ["A1"]
+    assert [o.number for o in selectors.picking_order_list(store=store.id)] == ["A1"]
+    orders = list(selectors.picking_order_list(division=p.division, with_lines=True))
+    with CaptureQueriesContext(connection) as queries:
+        shape = {
+            o.number: [
+                (li.line_number, li.item.item_number, [pk.location.code for pk in li.picks.all()])
+                for li in o.lines.all()
+            ]
+            for o in orders
+        }
+    assert len(queries) == 0
+    assert shape == {"A1": [(1, "WIDGET", ["B"]), (2, "GADGET", [])], "A2": [(1, "WIDGET", [])]}
+
+
+def test_pickable_locations_are_those_with_stock_most_first(stocked):
+    p = stocked
+    line = PickingOrderLineFactory(order=PickingOrderFactory(division=p.division), item=p.item, ordered_qty=1)
+    records = selectors.picking_order_pickable_locations(line=line)
+    assert [(r.location.code, r.uom.code, r.on_hand) for r in records] == [
+        ("C", "EA", 11),
+        ("B", "EA", 7),
+        ("A", "EA", 5),
+        ("A", "CS", 2),
+    ]
+
+
+def test_item_list_searches_numbers_and_descriptions(stocked):
+    p = stocked
+    ItemFactory(division=p.division, item_number="OLD", description="Retired widget", active=False)
+    assert [i.item_number for i in selectors.item_list(division=p.division, query="widget")] == [
+        "OLD",
+        "WIDGET",
+    ]
+    assert [i.item_number for i in selectors.item_list(division=p.division, active=True)] == [
+        "GADGET",
+        "WIDGET",
+    ]
