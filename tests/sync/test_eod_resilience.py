@@ -55,7 +55,8 @@ def test_worker_killed_in_the_middle_of_end_of_day_then_run_again_ends_correct(s
         time.sleep(0.02)
     worker.send_signal(signal.SIGKILL)  # no cleanup: the run stays "running" and its lock stays in Redis
     worker.wait(timeout=10)
-    assert len(server.state.transactions) - transactions_before == 1  # one batch of three went out
+    sent = len(server.state.transactions) - transactions_before
+    assert 1 <= sent < 3  # killed between batches: not every batch went out
     dead = SyncRun.objects.get(store=store, job=Job.EOD_EXPORT)
     assert dead.status == SyncRun.Status.RUNNING
     assert locks.lock_holder(store_id=store.pk, job=Job.EOD_EXPORT) == dead.pk

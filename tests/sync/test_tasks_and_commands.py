@@ -85,3 +85,24 @@ def test_commands_print_the_run_and_exit_0_3_1(shop, capsys):
     with pytest.raises(SystemExit) as unknown:
         call_command("itbc", "eod", "--store", "nope")
     assert unknown.value.code == 1
+
+
+def test_auto_sync_cycle_imports_orders(shop):
+    store, server = shop
+    services.run_execute(run_id=services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False).pk)
+    tasks.auto_sync(store.pk)
+    run = SyncRun.objects.get(store=store, job=Job.IMPORT_ORDERS)
+    assert (run.trigger, run.status) == (SyncRun.Trigger.SCHEDULE, SyncRun.Status.SUCCEEDED)
+    tasks.auto_sync(store.pk)
+    assert SyncRun.objects.filter(store=store, job=Job.IMPORT_ORDERS).count() == 2
+
+
+def test_jobs_run_without_redis_through_the_database_guarantee(shop, settings):
+    settings.REDIS_URL = ""
+    store, _server = shop
+    run = services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False)
+    with pytest.raises(RunInProgress):
+        services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False)
+    finished = services.run_execute(run_id=run.pk)
+    assert finished.status == SyncRun.Status.SUCCEEDED
+    assert services.run_execute(run_id=run.pk) is None  # a second delivery does nothing
