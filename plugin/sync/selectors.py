@@ -1,8 +1,9 @@
 """Reads for the run pages: keyset-paginated run and item lists (fast on a million item rows)."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .models import SyncRun, SyncRunItem
@@ -28,6 +29,10 @@ def _parse_run_cursor(cursor: str) -> tuple[datetime, int] | None:
     return moment, int(pk)
 
 
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def sync_run_list(*, store=None, job="", status="", date_from=None, date_to=None, cursor="", size=PAGE_SIZE) -> Page:
     """Newest first, keyset on (created_at, id): each page is one indexed range scan, however deep."""
     runs = SyncRun.objects.select_related("store", "user").order_by("-created_at", "-id")
@@ -37,10 +42,11 @@ def sync_run_list(*, store=None, job="", status="", date_from=None, date_to=None
         runs = runs.filter(job=job)
     if status:
         runs = runs.filter(status=status)
+    # Day bounds as instants (in the site's timezone), so the filter stays a range on the indexed column.
     if date_from:
-        runs = runs.filter(created_at__date__gte=date_from)
+        runs = runs.filter(created_at__gte=_day_start(date_from))
     if date_to:
-        runs = runs.filter(created_at__date__lte=date_to)
+        runs = runs.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
     position = _parse_run_cursor(cursor)
     if position is not None:
         created, pk = position

@@ -1,6 +1,7 @@
 """Run pages and job buttons: permissions, filters, keyset pages, CSV, progress, refusals, retry."""
 import csv
 import io
+from datetime import UTC
 
 import pytest
 from django.urls import reverse
@@ -127,3 +128,17 @@ def test_shopping_cart_tab_shows_the_chained_import_button(client, operator_user
     started = client.post(reverse("sync:job-start", args=[store.pk, "bootstrap"]), **JSON)
     assert started.status_code == 202
     assert SyncRun.objects.get(pk=started.json()["run_id"]).job == SyncRun.Job.BOOTSTRAP
+
+
+def test_run_list_date_filter_covers_whole_days(client, viewer_user):
+    from datetime import datetime
+
+    store = StoreFactory()
+    old, new = finished_run(store), finished_run(store)
+    SyncRun.objects.filter(pk=old.pk).update(created_at=datetime(2026, 3, 1, 23, 59, tzinfo=UTC))
+    SyncRun.objects.filter(pk=new.pk).update(created_at=datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
+    client.force_login(viewer_user)
+    day = client.get(reverse("sync:run-list"), {"from": "2026-03-01", "to": "2026-03-01"})
+    assert [run.pk for run in day.context["page"].rows] == [old.pk]
+    later = client.get(reverse("sync:run-list"), {"from": "2026-03-02"})
+    assert [run.pk for run in later.context["page"].rows] == [new.pk]
