@@ -10,26 +10,8 @@ from django.utils import timezone
 from plugin.configuration.models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
 from plugin.intellitrack.models import UOM, Division, Location, Site
 
-# Fields staff change. Bookkeeping fields (timestamps, test results) are left out of the diff.
-BASIC_CONFIGURATION_FIELDS = [
-    "default_division",
-    "default_site",
-    "default_location",
-    "default_uom",
-    "create_item_using",
-    "quantity_scope",
-    "auto_sync_enabled",
-    "last_auto_sync_completed_on",
-    "sync_interval_minutes",
-    "eod_enabled",
-    "eod_time",
-    "eod_timezone",
-    "stock_decreased_when_order_placed",
-    "order_statuses_to_import",
-    "fulfillment_mode",
-    "sync_enabled",
-    "allow_writes_to_bigcommerce",
-]
+# Bookkeeping fields (timestamps, test results) are left out of the diff.
+BASIC_CONFIGURATION_FIELDS = BasicConfiguration.EDITABLE_FIELDS
 STORE_CONNECTION_FIELDS = ["name", "store_hash", "api_base_url", "timezone", "inventory_location_id"]
 MASTER_DATA_MODELS = {
     "default_division": Division,

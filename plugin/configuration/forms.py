@@ -66,25 +66,7 @@ class BasicConfigurationForm(forms.ModelForm):
 
     class Meta:
         model = BasicConfiguration
-        fields = [
-            "default_division",
-            "default_uom",
-            "default_site",
-            "default_location",
-            "create_item_using",
-            "quantity_scope",
-            "auto_sync_enabled",
-            "last_auto_sync_completed_on",
-            "sync_interval_minutes",
-            "eod_enabled",
-            "eod_time",
-            "eod_timezone",
-            "stock_decreased_when_order_placed",
-            "order_statuses_to_import",
-            "fulfillment_mode",
-            "sync_enabled",
-            "allow_writes_to_bigcommerce",
-        ]
+        fields = BasicConfiguration.EDITABLE_FIELDS
         widgets = {
             "create_item_using": forms.RadioSelect,
             "last_auto_sync_completed_on": forms.DateTimeInput(attrs={"type": "datetime-local"}),

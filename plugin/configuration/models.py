@@ -89,6 +89,27 @@ class StoreConnection(models.Model):
 
 
 class BasicConfiguration(models.Model):
+    # The settings staff edit (the form, the history diff and configuration files all use this list).
+    EDITABLE_FIELDS = [
+        "default_division",
+        "default_uom",
+        "default_site",
+        "default_location",
+        "create_item_using",
+        "quantity_scope",
+        "auto_sync_enabled",
+        "last_auto_sync_completed_on",
+        "sync_interval_minutes",
+        "eod_enabled",
+        "eod_time",
+        "eod_timezone",
+        "stock_decreased_when_order_placed",
+        "order_statuses_to_import",
+        "fulfillment_mode",
+        "sync_enabled",
+        "allow_writes_to_bigcommerce",
+    ]
+
     class CreateItemUsing(models.TextChoices):
         SKU = "sku", "SKU"
         NAME = "name", "Product name (variants: name plus option values)"

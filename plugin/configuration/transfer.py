@@ -15,24 +15,8 @@ FILE_FORMAT = "itbc-store-configuration"
 FILE_VERSION = 1
 
 CONNECTION_KEYS = ["store_hash", "api_base_url", "timezone", "inventory_location_id"]
-BASIC_KEYS = [
-    "default_division",
-    "default_site",
-    "default_location",
-    "default_uom",
-    "create_item_using",
-    "quantity_scope",
-    "auto_sync_enabled",
-    "sync_interval_minutes",
-    "eod_enabled",
-    "eod_time",
-    "eod_timezone",
-    "stock_decreased_when_order_placed",
-    "order_statuses_to_import",
-    "fulfillment_mode",
-    "sync_enabled",
-    "allow_writes_to_bigcommerce",
-]
+# The watermark belongs to the installation that ran the syncs, so a file never carries it.
+BASIC_KEYS = [name for name in BasicConfiguration.EDITABLE_FIELDS if name != "last_auto_sync_completed_on"]
 MASTER_DATA_KEYS = ["default_division", "default_site", "default_location", "default_uom"]
 
 
