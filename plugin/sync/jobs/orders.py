@@ -80,6 +80,8 @@ def _orders_page_import(ctx: JobContext, orders: list[dict], summary: dict) -> l
         products = ctx.client.list_order_products(order["id"])
         addresses = ctx.client.list_order_shipping_addresses(order["id"])
         fresh.append(order_to_store_order(order, products, addresses))
+        if len(fresh) % 25 == 0:  # two requests per order: keep the lock and heartbeat fresh on long pages
+            runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
     if not fresh:
         return outcomes
 
