@@ -101,3 +101,11 @@ def test_a_slot_before_the_schedule_was_saved_is_not_due(shop_factory):
     BasicConfiguration.objects.filter(pk=config.pk).update(updated_at=slot + timedelta(minutes=1))
     result = schedule.eod_catch_up(now=slot + timedelta(minutes=30), execute=lambda run: None)
     assert result == {"caught_up": [], "missed": [], "skipped": []}
+
+
+def test_catch_up_and_stale_checks_are_in_beat_every_five_minutes():
+    for name, task in [("itbc-eod-catch-up", "itbc.sync.eod_catch_up"), ("itbc-mark-stale-runs", "itbc.sync.mark_stale")]:
+        periodic = PeriodicTask.objects.get(name=name)
+        assert (periodic.task, periodic.enabled) == (task, True)
+        assert (periodic.interval.every, periodic.interval.period) == (5, "minutes")
+    assert tasks.eod_catch_up() == {"caught_up": [], "missed": [], "skipped": []}
