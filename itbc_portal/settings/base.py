@@ -187,3 +187,12 @@ LOGGING = {
 
 # itbc behaviour
 ITBC_EOD_GRACE_MINUTES = env.int("ITBC_EOD_GRACE_MINUTES", default=120)
+# A running job renews its lock and heartbeat; one silent for longer than this is marked stale.
+ITBC_RUN_STALE_SECONDS = env.int("ITBC_RUN_STALE_SECONDS", default=300)
+ITBC_RUN_LOCK_TTL_SECONDS = env.int("ITBC_RUN_LOCK_TTL_SECONDS", default=300)
+# A run still queued after this long (no worker picked it up) is marked stale.
+ITBC_RUN_QUEUED_STALE_SECONDS = env.int("ITBC_RUN_QUEUED_STALE_SECONDS", default=3600)
+# Dotted path of the IntelliTrack gateway class; the embedded IntelliTrack by default.
+ITBC_INTELLITRACK_GATEWAY = env(
+    "ITBC_INTELLITRACK_GATEWAY", default="plugin.intellitrack.gateway.EmbeddedGateway"
+)
