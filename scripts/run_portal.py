@@ -18,9 +18,6 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 ENV_FILE = ROOT / ".env"
 PYTHON = sys.executable
-WEB_PORT = int(os.environ.get("ITBC_PORT", "8000"))
-SANDBOX_PORT = int(os.environ.get("ITBC_SANDBOX_PORT", "8765"))
-SANDBOX_PRODUCTS = int(os.environ.get("ITBC_SANDBOX_PRODUCTS", "500"))
 SANDBOX_STORE_HASH = "demo1234"
 
 
@@ -39,7 +36,8 @@ def read_env_file() -> dict[str, str]:
 
 
 def ensure_env_file() -> dict[str, str]:
-    """First start: fresh secrets in .env (kept out of git), so nothing secret lives in the code."""
+    """First start: fresh secrets in .env (kept out of git), so nothing secret lives in the code. A key
+    present but empty (a copied .env.example) is filled in where it stands."""
     values = read_env_file()
     wanted = {
         "DJANGO_SECRET_KEY": lambda: secrets.token_urlsafe(50),
@@ -48,8 +46,14 @@ def ensure_env_file() -> dict[str, str]:
     }
     missing = {key: make() for key, make in wanted.items() if not values.get(key)}
     if missing:
-        with ENV_FILE.open("a") as env_file:
-            env_file.write("".join(f"{key}={value}\n" for key, value in missing.items()))
+        lines = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
+        for index, line in enumerate(lines):
+            key = line.split("=", 1)[0].strip()
+            if "=" in line and key in missing and not line.lstrip().startswith("#"):
+                lines[index] = f"{key}={missing[key]}"
+        written = {line.split("=", 1)[0].strip() for line in lines if "=" in line}
+        lines += [f"{key}={value}" for key, value in missing.items() if key not in written]
+        ENV_FILE.write_text("\n".join(lines) + "\n")
         values.update(missing)
         say(f"wrote fresh {', '.join(missing)} to .env")
     return values
@@ -76,11 +80,15 @@ def main() -> int:
     VAR.mkdir(exist_ok=True)
     env_values = ensure_env_file()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.local", "PYTHONUNBUFFERED": "1"}
+    options = {**env_values, **os.environ}  # the environment wins over .env, as in the settings
+    web_port = int(options.get("ITBC_PORT") or 8000)
+    sandbox_port = int(options.get("ITBC_SANDBOX_PORT") or 8765)
+    sandbox_products = int(options.get("ITBC_SANDBOX_PRODUCTS") or 500)
     for folder in ("queue", "control", "processed"):
         (VAR / "celery" / folder).mkdir(parents=True, exist_ok=True)
 
-    say("database: " + ("DATABASE_URL" if env.get("DATABASE_URL") else "embedded SQLite in var/"))
-    say("broker: " + ("REDIS_URL" if env.get("REDIS_URL") else "embedded filesystem:// in var/celery/"))
+    say("database: " + ("DATABASE_URL" if options.get("DATABASE_URL") else "embedded SQLite in var/"))
+    say("broker: " + ("REDIS_URL" if options.get("REDIS_URL") else "embedded filesystem:// in var/celery/"))
     manage("migrate", "--noinput", "-v0", env=env)
     manage("itbc", "seed-demo", env=env)
     manage("itbc", "demo-admin", env=env)
@@ -119,23 +127,23 @@ def main() -> int:
     sandbox_token = env_values["ITBC_SANDBOX_TOKEN"]
     start(
         "sandbox store",
-        [PYTHON, "manage.py", "bigcommerce_sandbox", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT),
-         "--store-hash", SANDBOX_STORE_HASH, "--token", sandbox_token, "--products", str(SANDBOX_PRODUCTS),
+        [PYTHON, "manage.py", "bigcommerce_sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port),
+         "--store-hash", SANDBOX_STORE_HASH, "--token", sandbox_token, "--products", str(sandbox_products),
          "--seed", "1", "--state", str(VAR / "sandbox-state.json")],
     )
-    sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     if not wait_for_http(f"{sandbox_url}/stores/{SANDBOX_STORE_HASH}/v2/time"):
         say("the sandbox store did not start")
         stop_all()
     manage("itbc", "demo-store", "--api-url", sandbox_url, "--store-hash", SANDBOX_STORE_HASH,
            env={**env, "BIGCOMMERCE_ACCESS_TOKEN": sandbox_token})
 
-    start("web server", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{WEB_PORT}", "--noreload"])
+    start("web server", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"])
     start("worker with embedded beat", [PYTHON, "-m", "celery", "-A", "itbc_portal", "worker", "-B",
                                          "--loglevel", "INFO", "--concurrency", "2",
                                          "--schedule", str(VAR / "celerybeat-schedule")])
-    if wait_for_http(f"http://127.0.0.1:{WEB_PORT}/accounts/login/"):
-        say(f"portal ready: http://127.0.0.1:{WEB_PORT}/  (Ctrl-C stops everything)")
+    if wait_for_http(f"http://127.0.0.1:{web_port}/accounts/login/"):
+        say(f"portal ready: http://127.0.0.1:{web_port}/  (Ctrl-C stops everything)")
 
     while True:
         for name, process in children:

@@ -7,3 +7,5 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "local-only-not-secret"  # make run writes a real one into .env
 
 VAR_DIR.mkdir(exist_ok=True)  # holds the embedded SQLite database and the Celery folders
+# Static files straight from the apps and packages, also when DJANGO_DEBUG is off locally.
+WHITENOISE_USE_FINDERS = True

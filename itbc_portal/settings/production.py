@@ -1,8 +1,8 @@
 """Production settings: every secret must come from the environment; `manage.py check --deploy`
 passes with them."""
-from .base import *  # noqa: F401,F403
 from django.core.exceptions import ImproperlyConfigured
 
+from .base import *  # noqa: F401,F403
 from .base import env
 
 DEBUG = False
