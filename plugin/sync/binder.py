@@ -5,7 +5,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import StoreItemLink
+from .models import StoreItemLink, SyncRunItem
 
 LINK_CHUNK = 2000
 
@@ -64,6 +64,18 @@ def links_iter_chunks(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Itera
         last_id = rows[-1].id
 
 
+def links_iter(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Iterator[StoreItemLink]:
+    """Every link of a store in id order, streamed from one query: on PostgreSQL a server-side cursor
+    fetches `chunk` rows at a time, so memory stays flat and the statement count does not grow."""
+    links = StoreItemLink.objects.filter(store=store).select_related("item").only(
+        "id", "product_id", "variant_id", "sku", "tracking", "item_id", "item__item_number",
+        "last_exported_qty", "last_remote_qty",
+    )
+    if link_ids is not None:
+        links = links.filter(id__in=list(link_ids))
+    return links.order_by("id").iterator(chunk_size=chunk)
+
+
 def links_count(*, store) -> int:
     return StoreItemLink.objects.filter(store=store).count()
 
@@ -88,6 +100,37 @@ def links_record_quantities(*, links: list[StoreItemLink], exported: bool) -> No
     for link in links:
         link.last_synced_at = now
     StoreItemLink.objects.bulk_update(links, [column, "last_synced_at"], batch_size=LINK_CHUNK)
+
+
+def links_record_run_quantities(*, run, action: str, exported: bool) -> None:
+    """Save on the links what a run's OK items of `action` sent (quantity_after into last_exported_qty) or
+    read (quantity_before into last_remote_qty). The items' detail["ref"] is the link id. One UPDATE
+    joined to the run's items on PostgreSQL."""
+    now = timezone.now()
+    column, source = ("last_exported_qty", "quantity_after") if exported else ("last_remote_qty", "quantity_before")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {StoreItemLink._meta.db_table} AS link SET {column} = item.{source}, last_synced_at = %s "
+                f"FROM {SyncRunItem._meta.db_table} AS item "
+                f"WHERE item.run_id = %s AND item.action = %s AND item.outcome = %s "
+                f"AND link.id = (item.detail ->> 'ref')::bigint AND link.store_id = %s",
+                [now, run.pk, action, SyncRunItem.Outcome.OK, run.store_id],
+            )
+        return
+    items = (
+        SyncRunItem.objects.filter(run=run, action=action, outcome=SyncRunItem.Outcome.OK)
+        .values_list("detail__ref", source)
+        .iterator(chunk_size=LINK_CHUNK)
+    )
+    batch = []
+    for ref, qty in items:
+        batch.append(StoreItemLink(id=int(ref), last_synced_at=now, **{column: qty}))
+        if len(batch) == LINK_CHUNK:
+            StoreItemLink.objects.bulk_update(batch, [column, "last_synced_at"])
+            batch = []
+    if batch:
+        StoreItemLink.objects.bulk_update(batch, [column, "last_synced_at"])
 
 
 def links_matching_lines(*, store, product_ids, skus) -> tuple[dict, dict, dict]:
