@@ -9,6 +9,9 @@ A dry run (asked for, or forced by "allow writes to BigCommerce" being off) read
 levels instead and records the drift without writing."""
 import logging
 import re
+from collections.abc import Iterator
+
+from django.db import transaction
 
 from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
 
@@ -22,6 +25,8 @@ logger = logging.getLogger(__name__)
 BATCH = 2000
 ADJUSTMENT_REASON = "itbc End of Day stock snapshot"
 _INDEX_IN_ERROR_KEY = re.compile(r"items[.\[](\d+)")
+SET_LEVEL_ACTION = "set_level"
+DRY_RUN_ACTION = "dry_run"
 MAX_REFUSED_ROUNDS = 25  # each refusal names one bad item; past this many, fail the rest of the batch
 
 
@@ -49,17 +54,35 @@ def _scope_kwargs(ctx: JobContext) -> dict:
     }
 
 
-def store_levels_read(ctx: JobContext) -> StoreLevels:
+def store_levels_read(ctx: JobContext, progress: runs.RunProgress | None = None) -> StoreLevels:
     """The store's current levels at the configured location, a page at a time."""
     levels = StoreLevels()
     location_id = ctx.store.inventory_location_id
     for page in ctx.client.iter_inventory_item_pages(location_id=location_id):
         inventory_levels_add(levels, page, location_id=location_id)
-        runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
+        if progress is not None:
+            progress.tick()
+        else:
+            runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
     return levels
 
 
+def _batches(links: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for link in links:
+        batch.append(link)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def eod_export_run(ctx: JobContext) -> dict:
+    """A fixed number of statements whatever the store's size: one aggregate each for on-hand and
+    unpicked, one streamed read of the links, then (at the end) one COPY of the item outcomes, one UPDATE
+    of the links joined to them and one of the run's counters. Progress between them is written on a
+    timer (runs.RunProgress), never per batch."""
     run, store, config = ctx.run, ctx.store, ctx.config
     dry_run, dry_reason = eod_is_dry_run(ctx)
     flag = config.stock_decreased_when_order_placed
@@ -67,51 +90,74 @@ def eod_export_run(ctx: JobContext) -> dict:
     if run.options.get("only_failed_of"):
         link_ids = [ref for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, int)]
     runs.run_set_total(run=run, total=len(link_ids) if link_ids is not None else binder.links_count(store=store))
-    # One aggregate over the store's open picking orders; the dict holds only items with something unpicked.
+    progress = runs.RunProgress(run=run, lock=ctx.lock)
+    # One aggregate each over the whole scope; the dicts hold only items with stock / something unpicked.
     unpicked = ctx.gateway.unpicked_by_item(store.pk) if flag else {}
-    store_levels = store_levels_read(ctx) if dry_run else None
+    on_hand = ctx.gateway.on_hand_by_item(item_ids=None, **_scope_kwargs(ctx))
+    store_levels = store_levels_read(ctx, progress) if dry_run else None
+    spool = runs.RunItemSpool(run=run)
     requests_sent = 0
     drifted = 0
-    for links in binder.links_iter_chunks(store=store, link_ids=link_ids, chunk=BATCH):
-        on_hand = ctx.gateway.on_hand_by_item(item_ids=[link.item_id for link in links], **_scope_kwargs(ctx))
-        quantities = {
-            link.id: eod_quantity(
-                on_hand=int(on_hand.get(link.item_id, 0)),
-                unpicked=int(unpicked.get(link.item_id, 0)),
-                stock_decreased_when_order_placed=flag,
-            )
-            for link in links
-        }
-        if dry_run:
-            outcomes = []
-            for link in links:
-                remote = store_levels.level_for(
-                    tracking=link.tracking, product_id=link.product_id, variant_id=link.variant_id
+    try:
+        for links in _batches(binder.links_iter(store=store, link_ids=link_ids, chunk=BATCH), BATCH):
+            quantities = {
+                link.id: eod_quantity(
+                    on_hand=int(on_hand.get(link.item_id, 0)),
+                    unpicked=int(unpicked.get(link.item_id, 0)),
+                    stock_decreased_when_order_placed=flag,
                 )
-                qty = quantities[link.id]
-                drift = None if remote is None else qty - remote
-                drifted += 1 if drift else 0
-                link.last_remote_qty = remote
-                outcomes.append(
-                    runs.ItemOutcome(
-                        key=link.sku or link.item.item_number,
-                        outcome=SyncRunItem.Outcome.OK,
-                        action="dry_run",
-                        reason="" if remote is not None else "The store reports no level at this location.",
-                        quantity_before=remote,
-                        quantity_after=qty,
-                        detail=_detail(link, on_hand, unpicked, drift=drift),
+                for link in links
+            }
+            if dry_run:
+                outcomes = []
+                for link in links:
+                    remote = store_levels.level_for(
+                        tracking=link.tracking, product_id=link.product_id, variant_id=link.variant_id
                     )
-                )
-            binder.links_record_quantities(links=links, exported=False)
-        else:
-            outcomes, sent = _send_batch(ctx, links, quantities, on_hand, unpicked)
-            requests_sent += sent
-        runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock)
-    summary = {"dry_run": dry_run, "write_requests": requests_sent, "location_id": store.inventory_location_id}
+                    qty = quantities[link.id]
+                    drift = None if remote is None else qty - remote
+                    drifted += 1 if drift else 0
+                    outcomes.append(
+                        runs.ItemOutcome(
+                            key=link.sku or link.item.item_number,
+                            outcome=SyncRunItem.Outcome.OK,
+                            action=DRY_RUN_ACTION,
+                            reason="" if remote is not None else "The store reports no level at this location.",
+                            quantity_before=remote,
+                            quantity_after=qty,
+                            detail=_detail(link, on_hand, unpicked, drift=drift),
+                        )
+                    )
+            else:
+                outcomes, sent = _send_batch(ctx, links, quantities, on_hand, unpicked, progress)
+                requests_sent += sent
+            spool.add(outcomes)
+            progress.tick(len(links))
+    except Exception:
+        # The run fails with this error; what was sent before it is still recorded.
+        try:
+            _record(run, spool, progress, dry_run=dry_run)
+        except Exception:
+            logger.exception("End of Day run %s: the items sent before the failure could not be recorded", run.pk)
+        raise
+    else:
+        _record(run, spool, progress, dry_run=dry_run)
+    finally:
+        spool.close()
+    summary = {"dry_run": dry_run, "write_requests": requests_sent, "location_id": store.inventory_location_id,
+               "progress_writes": progress.writes}
     if dry_run:
         summary.update(dry_run_reason=dry_reason, drifted_items=drifted)
     return summary
+
+
+def _record(run, spool: runs.RunItemSpool, progress: runs.RunProgress, *, dry_run: bool) -> None:
+    """The run's item rows, the links' last levels and the counters: together, in three statements."""
+    with transaction.atomic():
+        spool.load(processed=progress.processed)
+        binder.links_record_run_quantities(
+            run=run, action=DRY_RUN_ACTION if dry_run else SET_LEVEL_ACTION, exported=not dry_run
+        )
 
 
 def _detail(link, on_hand, unpicked, **extra) -> dict:
@@ -130,7 +176,7 @@ def _payload(ctx: JobContext, link, qty: int) -> dict:
     return {"location_id": ctx.store.inventory_location_id, **link.inventory_identity, "quantity": qty}
 
 
-def _send_batch(ctx: JobContext, links, quantities, on_hand, unpicked) -> tuple[list, int]:
+def _send_batch(ctx: JobContext, links, quantities, on_hand, unpicked, progress) -> tuple[list, int]:
     """Send one batch; a refusal naming single items takes those out and resends the rest. Returns the
     outcomes and the number of requests sent. Infrastructure errors propagate and fail the run."""
     pending = list(links)
@@ -142,7 +188,9 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, unpicked) -> tuple[
             break
         try:
             sent += 1
-            transaction_id = _absolute_with_one_resend(ctx, [_payload(ctx, link, quantities[link.id]) for link in pending])
+            transaction_id = _absolute_with_one_resend(
+                ctx, [_payload(ctx, link, quantities[link.id]) for link in pending], progress
+            )
             break
         except ValidationError as exc:
             bad = _refused_indexes(exc, len(pending))
@@ -157,19 +205,15 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, unpicked) -> tuple[
             pending = [link for i, link in enumerate(pending) if i not in bad]
     sent_ids = {link.id for link in pending}
     outcomes = []
-    exported = []
     for link in links:
         qty = quantities[link.id]
         if link.id in sent_ids:
-            previous = link.last_exported_qty
-            link.last_exported_qty = qty
-            exported.append(link)
             outcomes.append(
                 runs.ItemOutcome(
                     key=link.sku or link.item.item_number,
                     outcome=SyncRunItem.Outcome.OK,
-                    action="set_level",
-                    quantity_before=previous,  # what the last export sent
+                    action=SET_LEVEL_ACTION,
+                    quantity_before=link.last_exported_qty,  # what the last export sent
                     quantity_after=qty,
                     store_transaction_id=transaction_id,
                     detail=_detail(link, on_hand, unpicked),
@@ -180,24 +224,23 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, unpicked) -> tuple[
                 runs.ItemOutcome(
                     key=link.sku or link.item.item_number,
                     outcome=SyncRunItem.Outcome.FAILED,
-                    action="set_level",
+                    action=SET_LEVEL_ACTION,
                     reason=str(refused.get(link.id, "Not sent.")),
                     quantity_after=qty,
                     detail=_detail(link, on_hand, unpicked),
                 )
             )
-    if exported:
-        binder.links_record_quantities(links=exported, exported=True)
+    # The links' last_exported_qty is saved from these outcomes when the run's items are loaded.
     return outcomes, sent
 
 
-def _absolute_with_one_resend(ctx: JobContext, items: list[dict]) -> str:
+def _absolute_with_one_resend(ctx: JobContext, items: list[dict], progress) -> str:
     """Absolute levels are safe to repeat: after the client's own retries, try the batch once more."""
     try:
         return ctx.client.adjust_absolute(items, reason=ADJUSTMENT_REASON)[0]
     except (TransientError, OutcomeUnknownError) as exc:
         logger.warning("End of Day batch for store %s failed once (%s); sending it again", ctx.store.pk, exc)
-        runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
+        progress.tick()
         return ctx.client.adjust_absolute(items, reason=ADJUSTMENT_REASON)[0]
 
 
