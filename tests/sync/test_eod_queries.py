@@ -1,5 +1,6 @@
 """End of Day's database statements do not grow with the store: the same store exported with many links
-and then with few gives the same statements (every one counted: run records, order import, COPY)."""
+and then with few gives the same statements (every one counted: run records, order import, COPY).
+Progress is written on a timer, and a run that fails mid-way still records what it sent."""
 import math
 
 import pytest
@@ -7,10 +8,12 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from plugin.bigcommerce.errors import TransientError
+from plugin.sync import runs
 from plugin.sync.jobs import eod
 from plugin.sync.models import StoreItemLink, SyncRun, SyncRunItem
 from plugin.sync.services import job_trigger, run_execute
-from tests.sync.conftest import run_job, store_level
+from tests.sync.conftest import run_job, sandbox_client, store_level
 
 pytestmark = [pytest.mark.django_db]
 
@@ -28,6 +31,7 @@ def measured_eod(store, *, dry_run=False) -> tuple[SyncRun, list[str]]:
     return finished, [query["sql"].split(None, 1)[0].upper() for query in captured.captured_queries]
 
 
+@pytest.mark.postgres  # elsewhere the item rows and link levels fall back to batches
 @override_settings(ITBC_RUN_PROGRESS_SECONDS=3600)  # no timer-driven progress write fires in this test
 def test_end_of_day_statements_are_the_same_for_a_small_and_a_large_store(shop_factory, monkeypatch):
     monkeypatch.setattr(eod, "BATCH", BATCH)  # several write batches even for the small store
@@ -62,3 +66,60 @@ def test_end_of_day_statements_are_the_same_for_a_small_and_a_large_store(shop_f
     assert {link.id: link.last_remote_qty for link in links} == read
     assert set(small_dry.items.values_list("action", flat=True)) == {"dry_run"}
     assert not SyncRunItem.objects.filter(run=small_run).exclude(store_transaction_id__regex=r".+").exists()
+
+
+class StoreGoesDown:
+    """The sandbox client until `after` write requests have gone out; then every write fails for good."""
+
+    def __init__(self, client, *, after: int):
+        self._client, self.after, self.writes = client, after, 0
+        self.progress_seen = []
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def adjust_absolute(self, items, **kwargs):
+        self.writes += 1
+        if self.writes > self.after:
+            self.progress_seen.append(SyncRun.objects.filter(job=Job.EOD_EXPORT).latest("pk").processed)
+            raise TransientError("503 Service Unavailable", status=503)
+        return self._client.adjust_absolute(items, **kwargs)
+
+
+@override_settings(ITBC_RUN_PROGRESS_SECONDS=0)  # every batch writes its progress
+def test_a_run_that_fails_mid_way_records_what_it_sent_and_shows_live_progress(shop_factory, monkeypatch):
+    monkeypatch.setattr(eod, "BATCH", BATCH)
+    store, server = shop_factory(products=60, orders=0)
+    run_job(store, Job.BOOTSTRAP)
+    client = StoreGoesDown(sandbox_client(server), after=2)
+    run = run_job(store, Job.EOD_EXPORT, client=client)
+    assert run.status == SyncRun.Status.FAILED and "503" in run.error
+    # while the store was down, the run row already showed the two batches done
+    assert client.progress_seen == [2 * BATCH, 2 * BATCH]  # the batch was tried twice
+    sent = list(run.items.order_by("id"))
+    assert len(sent) == run.succeeded_count == run.processed == 2 * BATCH
+    assert all(item.outcome == SyncRunItem.Outcome.OK and item.store_transaction_id for item in sent)
+    links = {link.id: link for link in StoreItemLink.objects.filter(store=store)}
+    assert len(links) > 2 * BATCH
+    assert all(links[item.detail["ref"]].last_exported_qty == item.quantity_after for item in sent)
+    assert all(store_level(server.state, links[item.detail["ref"]]) == item.quantity_after for item in sent)
+    assert sum(link.last_exported_qty is not None for link in links.values()) == 2 * BATCH
+
+
+def test_progress_is_written_on_a_timer_not_per_batch(shop_factory):
+    store, _server = shop_factory(products=5, orders=0)
+    run = SyncRun.objects.create(store=store, job=Job.EOD_EXPORT, status=SyncRun.Status.RUNNING)
+    now = [0.0]
+    progress = runs.RunProgress(run=run, every=2.0, clock=lambda: now[0])
+    for _ in range(50):
+        progress.tick(100)
+    assert progress.writes == 0 and SyncRun.objects.get(pk=run.pk).processed == 0
+    now[0] = 2.5
+    progress.tick(100)
+    assert progress.writes == 1 and SyncRun.objects.get(pk=run.pk).processed == 5100
+    for _ in range(10):
+        progress.tick(1)
+    assert progress.writes == 1 and SyncRun.objects.get(pk=run.pk).processed == 5100
+    now[0] = 4.6
+    progress.tick()
+    assert progress.writes == 2 and SyncRun.objects.get(pk=run.pk).processed == 5110
