@@ -198,6 +198,8 @@ ITBC_RUN_STALE_SECONDS = env.int("ITBC_RUN_STALE_SECONDS", default=300)
 ITBC_RUN_LOCK_TTL_SECONDS = env.int("ITBC_RUN_LOCK_TTL_SECONDS", default=300)
 # A run still queued after this long (no worker picked it up) is marked stale.
 ITBC_RUN_QUEUED_STALE_SECONDS = env.int("ITBC_RUN_QUEUED_STALE_SECONDS", default=3600)
+# A long run (End of Day) writes its progress and heartbeat at most this often, not once per batch.
+ITBC_RUN_PROGRESS_SECONDS = float(env("ITBC_RUN_PROGRESS_SECONDS", default="") or 2)
 # Dotted path of the IntelliTrack gateway class; the embedded IntelliTrack by default.
 ITBC_INTELLITRACK_GATEWAY = env(
     "ITBC_INTELLITRACK_GATEWAY", default="plugin.intellitrack.gateway.EmbeddedGateway"
