@@ -4,7 +4,9 @@ linked item, at most 2000 items a request, to the store's configured inventory l
 qty = max(0, on_hand(scope) - unpicked)  when "Stock decreased when order placed" is on
 qty = max(0, on_hand(scope))             otherwise
 
-Absolute levels are idempotent, so a batch resent after a crash or an unknown outcome is harmless.
+Absolute levels are idempotent, so a batch resent after a crash or an unknown outcome is harmless. The
+item rows are loaded when the run ends (or fails); a worker killed before that leaves them out, and the
+rerun of its stale run sends and records every item again.
 A dry run (asked for, or forced by "allow writes to BigCommerce" being off) reads the store's current
 levels instead and records the drift without writing."""
 import logging
