@@ -47,23 +47,6 @@ def links_update_sku(*, changes: dict[int, str]) -> None:
     StoreItemLink.objects.bulk_update(links, ["sku", "last_synced_at", "updated_at"], batch_size=LINK_CHUNK)
 
 
-def links_iter_chunks(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Iterator[list[StoreItemLink]]:
-    """Every link of a store in id order, a chunk at a time (keyset: one query per chunk, flat memory)."""
-    last_id = 0
-    base = StoreItemLink.objects.filter(store=store).select_related("item").only(
-        "id", "product_id", "variant_id", "sku", "tracking", "item_id", "item__item_number",
-        "last_exported_qty", "last_remote_qty",
-    )
-    if link_ids is not None:
-        base = base.filter(id__in=list(link_ids))
-    while True:
-        rows = list(base.filter(id__gt=last_id).order_by("id")[:chunk])
-        if not rows:
-            return
-        yield rows
-        last_id = rows[-1].id
-
-
 def links_iter(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Iterator[StoreItemLink]:
     """Every link of a store in id order, streamed from one query: on PostgreSQL a server-side cursor
     fetches `chunk` rows at a time, so memory stays flat and the statement count does not grow."""
@@ -78,28 +61,6 @@ def links_iter(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Iterator[Sto
 
 def links_count(*, store) -> int:
     return StoreItemLink.objects.filter(store=store).count()
-
-
-def links_record_quantities(*, links: list[StoreItemLink], exported: bool) -> None:
-    """Save what a batch sent (last_exported_qty) or read (last_remote_qty): one statement per batch."""
-    now = timezone.now()
-    column = "last_exported_qty" if exported else "last_remote_qty"
-    if not links:
-        return
-    if connection.vendor == "postgresql":
-        # One UPDATE joined to two arrays: Django's bulk_update builds a CASE per row, which costs seconds
-        # for 2000 rows.
-        table = StoreItemLink._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS link SET {column} = v.qty, last_synced_at = %s "
-                f"FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, qty) WHERE link.id = v.id",
-                [now, [link.id for link in links], [getattr(link, column) for link in links]],
-            )
-        return
-    for link in links:
-        link.last_synced_at = now
-    StoreItemLink.objects.bulk_update(links, [column, "last_synced_at"], batch_size=LINK_CHUNK)
 
 
 def links_record_run_quantities(*, run, action: str, exported: bool) -> None:
