@@ -120,6 +120,21 @@ def _ledger_write_guard() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [LEDGER_LOCK_KEY])
 
 
+# Order imports of one division run one after the other: each reads which orders, customers and
+# ship-tos exist and inserts the rest, so two overlapping runs would insert the same rows twice. The
+# two-key form keeps this lock apart from the single-key ledger lock.
+ORDER_IMPORT_LOCK_CLASS = 41_019_877
+
+
+def _order_import_guard(division: Division) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)",
+                [ORDER_IMPORT_LOCK_CLASS, division.pk],
+            )
+
+
 def ledger_high_water() -> tuple[int, int]:
     """The highest InventoryTransaction id and Pick id whose writers have all finished."""
     is_postgres = connection.vendor == "postgresql"
@@ -866,6 +881,7 @@ def picking_orders_create(*, division: Division, store_id: int | None, orders: l
     is blank), ship-tos on their full address, carriers and methods on name; missing ones are created.
     `orders` are objects with the attributes of gateway.PickingOrderData. Returns one dict per order:
     {"outcome": created|exists|invalid, "order_id", "number", "store_order_id", "reason"}."""
+    _order_import_guard(division)
     numbers = [(order.number or str(order.store_order_id or "")).strip() for order in orders]
     results: list[dict | None] = [None] * len(orders)
 

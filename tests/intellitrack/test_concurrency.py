@@ -144,3 +144,40 @@ def test_moves_in_opposite_directions_do_not_deadlock(place):
     totals = InventoryRecord.objects.filter(item=place.item).values_list("on_hand", flat=True)
     assert sorted(totals) == [100, 100]
     assert InventoryTransaction.objects.filter(kind__in=["move_in", "move_out"]).count() == 60
+
+
+def test_two_imports_of_the_same_orders_both_finish_and_create_each_order_once(place):
+    """Importers of one division wait for each other: the second sees the first one's orders, customers
+    and ship-tos instead of inserting them again."""
+    from plugin.intellitrack.gateway import (
+        CustomerData,
+        EmbeddedGateway,
+        PickingOrderData,
+        PickingOrderLineData,
+        ShipToData,
+    )
+    from plugin.intellitrack.models import Customer, PickingOrder, ShipTo
+
+    orders = [
+        PickingOrderData(
+            division=place.division.pk,
+            store_id=None,
+            store_order_id=None,
+            number=f"IMP-{n}",
+            customer=CustomerData(name=f"Buyer {n % 7}", email=f"b{n % 7}@example.com"),
+            ship_to=ShipToData(name=f"Buyer {n % 7}", city="Springfield", postal_code=str(n % 3)),
+            lines=(PickingOrderLineData(line_number=1, item_id=place.item.pk, ordered_qty=1),),
+        )
+        for n in range(50)
+    ]
+    gateway = EmbeddedGateway()
+    outcomes = run_together(
+        lambda: gateway.picking_orders_create(orders), lambda: gateway.picking_orders_create(orders)
+    )
+    assert all(isinstance(o, list) for o in outcomes), outcomes
+    assert sorted("/".join(sorted({r.outcome for r in o})) for o in outcomes) == ["created", "exists"]
+    assert PickingOrder.objects.count() == 50
+    assert Customer.objects.count() == 7
+    # Every customer gets the ship-tos its orders carry, once each.
+    expected_ship_tos = len({(n % 7, n % 3) for n in range(50)})
+    assert ShipTo.objects.count() == expected_ship_tos
