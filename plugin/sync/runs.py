@@ -364,16 +364,26 @@ def run_mark_missed(*, store, job: str, scheduled_for, reason: str) -> SyncRun |
         return None
 
 
-def run_failed_refs(*, run: SyncRun) -> set:
+def run_failed_refs(*, run_id: int) -> set:
     """The identities (detail["ref"]) of a run's failed or uncertain items, for a retry run."""
     refs = (
         SyncRunItem.objects.filter(
-            run=run, outcome__in=[SyncRunItem.Outcome.FAILED, SyncRunItem.Outcome.UNCERTAIN]
+            run_id=run_id, outcome__in=[SyncRunItem.Outcome.FAILED, SyncRunItem.Outcome.UNCERTAIN]
         )
         .values_list("detail__ref", flat=True)
         .iterator(chunk_size=RUN_ITEM_BATCH)
     )
     return {_hashable(ref) for ref in refs if ref is not None}
+
+
+def run_retry_refs(run: SyncRun) -> set | None:
+    """The item identities a retry run is limited to, or None when it covers the whole job. They are the
+    failed items of the run named in options["only_failed_of"], not of `retry_of`: a retry recovered
+    after its worker died is a retry of the dead retry, but must still resend the first run's failures."""
+    source_id = (run.options or {}).get("only_failed_of")
+    if not source_id:
+        return None
+    return run_failed_refs(run_id=int(source_id))
 
 
 def _hashable(ref):

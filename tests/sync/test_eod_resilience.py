@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,10 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from plugin.sync import locks, tasks
-from plugin.sync.models import StoreItemLink, SyncRun
+from plugin.sync import locks, runs, tasks
+from plugin.sync.models import StoreItemLink, SyncRun, SyncRunItem
 from tests.sync.conftest import run_job, store_level
-from tests.sync.test_eod_export import change_intellitrack_stock, expected_levels
+from tests.sync.test_eod_export import change_intellitrack_stock, expected_levels, set_up
 
 Job = SyncRun.Job
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +99,30 @@ def test_429_storm_with_5_percent_503s_still_ends_correct(shop_factory):
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert server.faults.counts["storm"] >= 10 and server.faults.counts["error"] >= 3
     assert mismatches(store, server) == {}
+
+
+@pytest.mark.django_db
+def test_retry_recovered_after_its_worker_died_resends_the_first_runs_failed_items(shop_factory):
+    # R1 partial -> R2 retries its failed item -> R2's worker dies -> the redelivered task starts R3,
+    # which must still send R1's failed item (not R2's, which recorded none).
+    store, server = set_up(shop_factory)
+    change_intellitrack_stock(store)
+    expected = expected_levels(store, flag=True)
+    link = next(link for link in StoreItemLink.objects.filter(store=store).order_by("id")
+                if store_level(server.state, link) != expected[link.id])
+    r1 = runs.run_create(store=store, job=Job.EOD_EXPORT)
+    runs.run_start(run=r1)
+    runs.run_items_record(run=r1, outcomes=[runs.ItemOutcome(key=link.sku, outcome=SyncRunItem.Outcome.FAILED,
+                                                             detail={"ref": link.id})])
+    r1 = runs.run_finish(run=r1)
+    assert r1.status == SyncRun.Status.PARTIAL
+    r2 = runs.run_retry_failed(run=r1)
+    runs.run_start(run=r2)
+    SyncRun.objects.filter(pk=r2.pk).update(heartbeat_at=r2.heartbeat_at - timedelta(hours=2))
+    with override_settings(ITBC_RUN_STALE_SECONDS=60):
+        tasks.run_job(r2.pk)
+    r3 = SyncRun.objects.get(retry_of=r2)
+    assert r3.status == SyncRun.Status.SUCCEEDED, r3.error
+    assert r3.total == 1
+    assert list(r3.items.values_list("detail__ref", "outcome")) == [(link.id, SyncRunItem.Outcome.OK)]
+    assert store_level(server.state, link) == expected[link.id]

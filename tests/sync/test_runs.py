@@ -95,7 +95,7 @@ def test_retry_failed_items_of_a_partial_run():
     retry = runs.run_retry_failed(run=run)
     assert retry.retry_of_id == run.pk and retry.trigger == SyncRun.Trigger.RETRY
     assert retry.options == {"x": 1, "only_failed_of": run.pk}
-    assert runs.run_failed_refs(run=run) == {(5, None), (6, None)}
+    assert runs.run_failed_refs(run_id=run.pk) == {(5, None), (6, None)}
 
 
 def test_retry_refuses_a_succeeded_run():

@@ -89,8 +89,9 @@ def eod_export_run(ctx: JobContext) -> dict:
     dry_run, dry_reason = eod_is_dry_run(ctx)
     flag = config.stock_decreased_when_order_placed
     link_ids = None
-    if run.options.get("only_failed_of"):
-        link_ids = [ref for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, int)]
+    refs = runs.run_retry_refs(run)
+    if refs is not None:
+        link_ids = [ref for ref in refs if isinstance(ref, int)]
     runs.run_set_total(run=run, total=len(link_ids) if link_ids is not None else binder.links_count(store=store))
     progress = runs.RunProgress(run=run, lock=ctx.lock)
     # One aggregate each over the whole scope; the dicts hold only items with stock / something unpicked.

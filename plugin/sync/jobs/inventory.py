@@ -24,8 +24,9 @@ def inventory_import_run(ctx: JobContext) -> dict:
     overwrite = bool(run.options.get("overwrite"))
     location_id = store.inventory_location_id
     only = None
-    if run.options.get("only_failed_of"):
-        only = {ref for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, tuple)}
+    refs = runs.run_retry_refs(run)
+    if refs is not None:
+        only = {ref for ref in refs if isinstance(ref, tuple)}
     runs.run_set_total(run=run, total=len(only) if only is not None else collection_total(
         ctx.client, f"/inventory/locations/{int(location_id)}/items"))
     counts = Counter()

@@ -41,8 +41,9 @@ def orders_import_run(ctx: JobContext) -> dict:
     run, config = ctx.run, ctx.config
     statuses = [int(s) for s in (config.order_statuses_to_import or [])]
     only = None
-    if run.options.get("only_failed_of"):
-        only = {ref for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, int)}
+    refs = runs.run_retry_refs(run)
+    if refs is not None:
+        only = {ref for ref in refs if isinstance(ref, int)}
     dates = _date_filters(run.options)
     total = sum(ctx.client.get_orders_count(status_id=status, **dates) for status in statuses)
     runs.run_set_total(run=run, total=total)

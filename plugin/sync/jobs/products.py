@@ -26,8 +26,9 @@ def collection_total(client, path: str) -> int | None:
 def products_import_run(ctx: JobContext) -> dict:
     run = ctx.run
     only = None
-    if run.options.get("only_failed_of"):
-        only = {tuple(ref) for ref in runs.run_failed_refs(run=run.retry_of) if isinstance(ref, tuple)}
+    refs = runs.run_retry_refs(run)
+    if refs is not None:
+        only = {ref for ref in refs if isinstance(ref, tuple)}
         runs.run_set_total(run=run, total=len(only))
     else:
         runs.run_set_total(run=run, total=collection_total(ctx.client, "/catalog/products"))
