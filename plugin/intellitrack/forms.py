@@ -5,7 +5,8 @@ the matching form field by `add_service_errors`."""
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from .models import Carrier, Division, InventoryRecord, Location, PickingOrder, Site
+from .models import Carrier, Division, Location, PickingOrder, Site
+from .selectors import pick_stock_by_item
 
 # Far above any real stock count, far below where a 64-bit on-hand could overflow.
 QUANTITY_LIMIT = 1_000_000_000
@@ -119,26 +120,6 @@ class PickForm(forms.Form):
                 self.initial.setdefault("location", stock[0][0].pk)
             if order.carrier_id:
                 self.initial.setdefault("carrier", order.carrier_id)
-
-
-def pick_stock_by_item(*, order, item_ids) -> dict[int, list[tuple[Location, int]]]:
-    """Per item, the locations of the order's division that hold it, with the amount, most first.
-    One query for all the order's lines."""
-    records = (
-        InventoryRecord.objects.filter(
-            item_id__in=item_ids, on_hand__gt=0, site__division_id=order.division_id
-        )
-        .select_related("location__site")
-        .order_by("-on_hand", "location__code")
-    )
-    places: dict[int, dict[int, list]] = {}
-    for record in records:
-        # Several units of measure at one location add up to one choice.
-        entry = places.setdefault(record.item_id, {}).setdefault(record.location_id, [record.location, 0])
-        entry[1] += record.on_hand
-    return {
-        item_id: [tuple(entry) for entry in by_location.values()] for item_id, by_location in places.items()
-    }
 
 
 class PickingOrderFilterForm(forms.Form):

@@ -201,11 +201,35 @@ def picking_order_list(
 
 
 def picking_order_pickable_locations(*, line: PickingOrderLine) -> QuerySet[InventoryRecord]:
-    """Where the line's item has stock in the order's division, most stock first (for the Pick form)."""
+    """Where the line's item has single units in the order's division, most stock first."""
     return (
         InventoryRecord.objects.filter(
-            item_id=line.item_id, on_hand__gt=0, site__division_id=line.order.division_id
+            item_id=line.item_id,
+            on_hand__gt=0,
+            site__division_id=line.order.division_id,
+            uom__each_count=1,
         )
         .select_related("site", "location", "uom")
         .order_by("-on_hand", "location__code")
     )
+
+
+def pick_stock_by_item(*, order: PickingOrder, item_ids) -> dict[int, list[tuple[Location, int]]]:
+    """Per item, the locations of the order's division that hold it in single units, with the amount,
+    most first: order lines count single units, so a pick never takes a case. One query for all the
+    order's lines."""
+    records = (
+        InventoryRecord.objects.filter(
+            item_id__in=item_ids, on_hand__gt=0, site__division_id=order.division_id, uom__each_count=1
+        )
+        .select_related("location__site")
+        .order_by("-on_hand", "location__code")
+    )
+    places: dict[int, dict[int, list]] = {}
+    for record in records:
+        # Several single-unit UOMs at one location add up to one choice.
+        entry = places.setdefault(record.item_id, {}).setdefault(record.location_id, [record.location, 0])
+        entry[1] += record.on_hand
+    return {
+        item_id: [tuple(entry) for entry in by_location.values()] for item_id, by_location in places.items()
+    }

@@ -332,13 +332,25 @@ def _lock_order(order_id: int) -> PickingOrder:
 
 
 def _pick_uom(*, item: Item, location: Location, uom: UOM | None) -> UOM:
+    """The unit a pick takes stock from. Order lines count single units, so only a UOM with an
+    each-count of 1 will do: picking 1 from a case would take 12."""
+    if uom is None:
+        uom = item.default_uom
     if uom is not None:
+        if uom.each_count != 1:
+            raise ValidationError(
+                {
+                    "uom": [
+                        f"Picks take single units; {uom.code} holds {uom.each_count} each. Choose a unit of 1."
+                    ]
+                }
+            )
         return uom
-    if item.default_uom_id is not None:
-        return item.default_uom
-    # Without a default UOM, pick from the item's only record at that location.
+    # Without a default UOM, pick from the item's only single-unit record at that location.
     uom_ids = list(
-        InventoryRecord.objects.filter(item=item, location=location).values_list("uom_id", flat=True)[:2]
+        InventoryRecord.objects.filter(item=item, location=location, uom__each_count=1).values_list(
+            "uom_id", flat=True
+        )[:2]
     )
     if not uom_ids:
         raise ValidationError({"quantity": [_short_of_stock(0, location)]})

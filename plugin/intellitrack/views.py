@@ -16,7 +16,6 @@ from .forms import (
     PickForm,
     PickingOrderFilterForm,
     add_service_errors,
-    pick_stock_by_item,
 )
 from .models import Carrier, InventoryRecord, Item, Pick, PickingOrder, PickingOrderLine
 
@@ -184,7 +183,7 @@ def _order_detail_context(request, order, pick_forms=None):
     can_pick = request.user.has_perm("intellitrack.pick_order") and order.status == PickingOrder.Status.OPEN
     pick_forms = pick_forms or {}
     if can_pick:
-        stock = pick_stock_by_item(order=order, item_ids={line.item_id for line in lines})
+        stock = selectors.pick_stock_by_item(order=order, item_ids={line.item_id for line in lines})
         carriers = list(Carrier.objects.filter(division_id=order.division_id).order_by("name"))
     for line in lines:
         # A form that came back with errors stays on its line even when the line is now fully picked.

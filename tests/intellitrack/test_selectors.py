@@ -178,8 +178,15 @@ def test_pickable_locations_are_those_with_stock_most_first(stocked):
         ("C", "EA", 11),
         ("B", "EA", 7),
         ("A", "EA", 5),
-        ("A", "CS", 2),
     ]
+
+
+def test_pick_stock_counts_single_units_only(stocked):
+    """A case at a location is not stock a pick can take, so it is not offered or counted."""
+    p = stocked
+    order = PickingOrderFactory(division=p.division)
+    stock = selectors.pick_stock_by_item(order=order, item_ids=[p.item.pk])
+    assert [(place.code, amount) for place, amount in stock[p.item.pk]] == [("C", 11), ("B", 7), ("A", 5)]
 
 
 def test_item_list_searches_numbers_and_descriptions(stocked):

@@ -300,13 +300,34 @@ def test_pick_refuses_foreign_location_and_carrier_and_long_tracking(place, orde
     assert "tracking_number" in errors_of(excinfo)
 
 
-def test_pick_without_default_uom_uses_the_only_record_there(place, order):
+def test_pick_without_default_uom_uses_the_only_single_unit_record_there(place, order):
     item = ItemFactory(division=place.division, item_number="LOOSE", default_uom=None)
     line = PickingOrderLineFactory(order=order, line_number=3, item=item, ordered_qty=1)
     services.inventory_receive(item=item, location=place.loc_b, uom=place.cs, quantity=1)
+    services.inventory_receive(item=item, location=place.loc_b, uom=place.ea, quantity=3)
     pick = services.order_pick(line=line, quantity=1, location=place.loc_b)
-    assert pick.transaction.uom == place.cs
-    assert on_hand(item, place.loc_b, place.cs) == 0
+    assert pick.transaction.uom == place.ea
+    assert (on_hand(item, place.loc_b, place.ea), on_hand(item, place.loc_b, place.cs)) == (2, 1)
+
+
+def test_pick_never_takes_a_case_for_single_units(place, order):
+    """Order lines count single units, so a case (12 each) is not stock a pick can take."""
+    item = ItemFactory(division=place.division, item_number="CASED", default_uom=None)
+    line = PickingOrderLineFactory(order=order, line_number=3, item=item, ordered_qty=1)
+    services.inventory_receive(item=item, location=place.loc_a, uom=place.cs, quantity=2)
+    with pytest.raises(ValidationError) as excinfo:
+        services.order_pick(line=line, quantity=1, location=place.loc_a)
+    assert "quantity" in errors_of(excinfo)
+    with pytest.raises(ValidationError) as excinfo:
+        services.order_pick(line=line, quantity=1, location=place.loc_a, uom=place.cs)
+    assert "uom" in errors_of(excinfo)
+    item.default_uom = place.cs
+    item.save()
+    with pytest.raises(ValidationError) as excinfo:
+        services.order_pick(line=line, quantity=1, location=place.loc_a)
+    assert "uom" in errors_of(excinfo)
+    assert on_hand(item, place.loc_a, place.cs) == 2
+    assert not InventoryTransaction.objects.filter(item=item, kind="pick").exists()
 
 
 def test_close_reopen_cancel(order):
