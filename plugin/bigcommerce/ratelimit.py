@@ -5,15 +5,20 @@ the `X-Rate-Limit-*` headers of every answer. A budget remembers the last report
 at a time (`acquire`), and spreads the remaining requests over the rest of the window once fewer than
 `pace_below` of the quota are left, so the quota is never run down to zero. With Redis the state lives
 in one hash per store and is changed by Lua scripts, so workers in several processes share it; without
-Redis it lives in this process, behind a lock.
+Redis it lives in this process, behind a lock. When Redis cannot be reached, a Redis budget keeps
+working on its own in-process state, so an outage slows sharing down but never fails a request.
 
 Times are integer milliseconds handed in by the caller (`now_ms`), so a client with an injected clock
 drives the budget with the same clock."""
+import logging
 import math
 import threading
 from dataclasses import dataclass
 
 from django.conf import settings
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_RESERVE = 2
 DEFAULT_PACE_BELOW = 0.2
@@ -174,20 +179,39 @@ class RedisRateBudget(RateBudget):
         self.key = self.KEY_PREFIX + store_hash
         self._acquire = redis_client.register_script(_ACQUIRE_LUA)
         self._record = redis_client.register_script(_RECORD_LUA)
+        self._warned = False
+
+    def _redis_failed(self, exc: RedisError) -> None:
+        if not self._warned:
+            self._warned = True
+            logger.warning(
+                "Redis unreachable for the rate budget of store %s (%s); pacing within this process only",
+                self.store_hash,
+                type(exc).__name__,
+            )
 
     def acquire(self, now_ms: int) -> Grant:
-        granted, wait = self._acquire(
-            keys=[self.key], args=[int(now_ms), self.reserve, self.pace_below, STATE_TTL_SECONDS]
-        )
+        try:
+            granted, wait = self._acquire(
+                keys=[self.key], args=[int(now_ms), self.reserve, self.pace_below, STATE_TTL_SECONDS]
+            )
+        except RedisError as exc:
+            self._redis_failed(exc)
+            return super().acquire(now_ms)
         return Grant(bool(granted), int(wait))
 
     def record(self, now_ms: int, *, left: int, reset_ms: int, quota: int | None = None,
                window_ms: int | None = None, limited: bool = False) -> None:
-        self._record(
-            keys=[self.key],
-            args=[int(now_ms), int(left), int(reset_ms), int(quota or 0), int(window_ms or 0),
-                  "1" if limited else "0", STATE_TTL_SECONDS],
-        )
+        # The in-process state is kept too, so a fallback starts from the last answer, not from nothing.
+        super().record(now_ms, left=left, reset_ms=reset_ms, quota=quota, window_ms=window_ms, limited=limited)
+        try:
+            self._record(
+                keys=[self.key],
+                args=[int(now_ms), int(left), int(reset_ms), int(quota or 0), int(window_ms or 0),
+                      "1" if limited else "0", STATE_TTL_SECONDS],
+            )
+        except RedisError as exc:
+            self._redis_failed(exc)
 
     def snapshot(self) -> dict:
         raw = self._redis.hgetall(self.key)

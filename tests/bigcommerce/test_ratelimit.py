@@ -8,7 +8,7 @@ import responses
 from django.conf import settings
 from django.test import override_settings
 
-from plugin.bigcommerce.ratelimit import RateBudget, RedisRateBudget, rate_budget_for
+from plugin.bigcommerce.ratelimit import Grant, RateBudget, RedisRateBudget, rate_budget_for
 
 from .helpers import V2, FakeTime, make_client, rate_headers
 
@@ -165,3 +165,20 @@ def test_rate_budget_for_with_redis_uses_redis():
     budget.record(NOW, left=10, reset_ms=1_000, quota=150, window_ms=30_000)
     assert rate_budget_for(budget.store_hash).snapshot()["left"] == 10
     budget.clear()
+
+
+@responses.activate
+def test_a_redis_budget_with_redis_down_falls_back_to_this_process(caplog):
+    """Nothing listens on port 1: the client still works, paced by the in-process budget, and the
+    warning is logged once, not once per request."""
+    budget = RedisRateBudget(redis.Redis.from_url("redis://127.0.0.1:1/0"), "down")
+    responses.get(f"{V2}/store", json={"name": "Shop"}, headers=rate_headers(left=1))
+    client = make_client(budget=budget)
+    with caplog.at_level("WARNING", logger="plugin.bigcommerce.ratelimit"):
+        assert client.get_store()["name"] == "Shop"
+        # One left is at the reserve: the fallback budget holds the next request back until the reset.
+        budget.record(NOW, left=1, reset_ms=5000, quota=150, window_ms=30000)
+        assert budget.acquire(NOW) == Grant(False, 5000)
+    warnings = [r for r in caplog.records if "Redis" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "down" in warnings[0].getMessage()
