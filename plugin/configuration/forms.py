@@ -5,7 +5,7 @@ from django.conf import settings
 from plugin.intellitrack.models import Division, Location, Site
 
 from .models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
-from .selectors import default_uom_choices
+from .selectors import default_uom_choices, store_has_item_links
 
 TOKEN_KEEP_HELP = "Leave blank to keep the saved token."
 
@@ -42,6 +42,16 @@ class StoreConnectionForm(forms.ModelForm):
     @property
     def has_saved_token(self) -> bool:
         return bool(self.instance.pk and self.instance.has_token)
+
+    def clean_store_hash(self):
+        store_hash = self.cleaned_data["store_hash"]
+        saved_hash = self.instance.store_hash
+        if self.instance.pk and store_hash != saved_hash and store_has_item_links(store=self.instance):
+            raise forms.ValidationError(
+                "This store's products are linked to IntelliTrack items, and those product and variant ids "
+                f"belong to store {saved_hash}. Keep the store hash, or add the other store as a new store."
+            )
+        return store_hash
 
     def clean_access_token(self):
         token = self.cleaned_data.get("access_token", "")

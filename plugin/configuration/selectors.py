@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from plugin.intellitrack.models import UOM, Division, Location, Site
-from plugin.sync.models import SyncRun
+from plugin.sync.models import StoreItemLink, SyncRun
 
 from .models import BasicConfiguration, StoreConnection
 
@@ -16,6 +16,11 @@ STOCK_BEHAVIOR_ORDER_PLACED = "order_placed"
 
 def store_get(*, pk) -> StoreConnection | None:
     return StoreConnection.objects.select_related("basic_configuration").filter(pk=pk).first()
+
+
+def store_has_item_links(*, store: StoreConnection) -> bool:
+    """True when store products or variants are linked to IntelliTrack items (their ids are this store's)."""
+    return StoreItemLink.objects.filter(store=store).exists()
 
 
 def default_uom_choices(division_id: int | None):

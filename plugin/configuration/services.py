@@ -15,6 +15,9 @@ from .schedules import AUTO_SYNC_TASK, EOD_EXPORT_TASK, auto_sync_periodic_task_
 logger = logging.getLogger(__name__)
 
 CONNECTION_FIELDS = ["name", "store_hash", "api_base_url", "timezone", "inventory_location_id"]
+# The fields that say which store is reached; with the token, a change to one voids the last test.
+CONNECTION_TARGET_FIELDS = ["store_hash", "api_base_url"]
+CONNECTION_CHANGED_MESSAGE = "Connection details changed: test the connection again."
 
 
 @sensitive_variables("data")
@@ -35,14 +38,27 @@ def store_connection_create(*, user, data: dict) -> StoreConnection:
     return store
 
 
-@sensitive_variables("data", "token")
+@sensitive_variables("data", "token", "saved")
 @transaction.atomic
 def store_connection_update(*, store: StoreConnection, user, data: dict) -> StoreConnection:
-    """Apply a validated StoreConnectionForm. A blank access_token keeps the saved one."""
+    """Apply a validated StoreConnectionForm. A blank access_token keeps the saved one. A new store hash,
+    API base URL or token voids the last connection test: jobs wait until the new details are tested."""
+    # The form has already copied the new values onto `store`: compare with the saved row.
+    saved = StoreConnection.objects.select_for_update().get(pk=store.pk)
+    token = data.get("access_token") or ""
+    details_changed = bool(token and token != saved.access_token) or any(
+        name in data and data[name] != getattr(saved, name) for name in CONNECTION_TARGET_FIELDS
+    )
     for name in CONNECTION_FIELDS:
         if name in data:
             setattr(store, name, data[name])
-    token = data.get("access_token") or ""
+    if details_changed:
+        store.connection_ok = False
+        store.connection_tested_at = None
+        store.connection_message = CONNECTION_CHANGED_MESSAGE
+        store.remote_store_name = ""
+        store.remote_timezone = ""
+        store.remote_update_stock_behavior = ""
     store._history_user = user
     if token:
         store.access_token = token

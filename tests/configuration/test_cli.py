@@ -214,3 +214,18 @@ def test_import_from_standard_input(store, master, monkeypatch):
     assert code == 0, err
     assert "standard input" in out
     assert BasicConfiguration.objects.get(store=store).sync_interval_minutes == 45
+
+
+def test_import_cannot_move_a_store_with_linked_items_to_another_store_hash(store, master, tmp_path):
+    from tests.sync.factories import LinkFactory
+
+    configured(store, master)
+    LinkFactory(store=store)
+    code, out, _ = itbc("config", "export", "--store", store.name)
+    document = json.loads(out)
+    document["connection"]["store_hash"] = "anotherstore"
+    target = tmp_path / "moved.json"
+    target.write_text(json.dumps(document))
+    code, out, err = itbc("config", "import", "--store", store.name, str(target))
+    assert code == 2 and "connection.store_hash:" in err and f"belong to store {store.store_hash}" in err
+    assert StoreConnection.objects.get(pk=store.pk).store_hash == store.store_hash

@@ -185,3 +185,40 @@ def test_create_and_replace_token(admin_user_role):
     store_connection_update(store=fresh, user=admin_user_role, data={**data, "access_token": "second-token"})
     assert StoreConnection.objects.get(pk=store.pk).access_token == "second-token"
     assert fresh.history.first().history_change_reason == "Access token replaced"
+
+
+def store_after_a_good_test(store):
+    """`store` as a successful Test connection leaves it."""
+    StoreConnection.objects.filter(pk=store.pk).update(
+        connection_ok=True, connection_tested_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), connection_message="Connected.",
+        remote_store_name="Old shop", remote_timezone="UTC", remote_update_stock_behavior="order_placed",
+    )
+    return StoreConnection.objects.get(pk=store.pk)
+
+
+def connection_values(store, **overrides):
+    data = {"name": store.name, "store_hash": store.store_hash, "api_base_url": store.api_base_url,
+            "timezone": store.timezone, "inventory_location_id": store.inventory_location_id, "access_token": ""}
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("change", [{"store_hash": "otherstore1"}, {"api_base_url": "https://sandbox.example.test"},
+                                    {"access_token": "a-different-token"}])
+def test_new_connection_details_void_the_last_test(store, admin_user_role, change):
+    store = store_after_a_good_test(store)
+    store_connection_update(store=store, user=admin_user_role, data=connection_values(store, **change))
+    store = StoreConnection.objects.get(pk=store.pk)
+    assert store.connection_ok is False and store.connection_tested_at is None
+    assert store.connection_message == "Connection details changed: test the connection again."
+    assert (store.remote_store_name, store.remote_timezone, store.remote_update_stock_behavior) == ("", "", "")
+
+
+@pytest.mark.parametrize("change", [{}, {"timezone": "UTC"}, {"inventory_location_id": 3}, {"name": "renamed"},
+                                    {"access_token": TOKEN}])
+def test_other_changes_keep_the_last_test(store, admin_user_role, change):
+    store = store_after_a_good_test(store)
+    store_connection_update(store=store, user=admin_user_role, data=connection_values(store, **change))
+    store = StoreConnection.objects.get(pk=store.pk)
+    assert store.connection_ok is True and store.connection_tested_at is not None
+    assert store.remote_store_name == "Old shop"

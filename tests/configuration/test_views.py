@@ -251,3 +251,38 @@ def test_out_of_range_ids_are_refused_not_500(users, store, master):
     assert response.status_code == 200
     assert "That division does not exist" in response.content.decode()
     assert client.get(f"/stores/{huge}/basic/").status_code == 404
+
+
+def test_a_new_store_hash_needs_a_new_connection_test_before_jobs(users, store, master):
+    from plugin.sync.services import job_prerequisite_missing
+
+    BasicConfiguration.objects.filter(store=store).update(
+        default_division=master.division, default_site=master.site, default_location=master.location,
+        default_uom=master.uom)
+    StoreConnection.objects.filter(pk=store.pk).update(connection_ok=True, connection_message="Connected.",
+                                                       remote_store_name="Old shop")
+    url = reverse("configuration:cart", args=[store.pk])
+    data = {"name": store.name, "store_hash": "anotherstore", "api_base_url": store.api_base_url,
+            "timezone": store.timezone, "inventory_location_id": "1", "access_token": ""}
+    assert client_for(users["admin"]).post(url, data).status_code == 302
+    store = StoreConnection.objects.select_related("basic_configuration").get(pk=store.pk)
+    assert "Test the store connection first" in job_prerequisite_missing(store=store, job="import_products")
+    page = client_for(users["admin"]).get(url).content.decode()
+    assert "Connection details changed: test the connection again." in page and "Old shop" not in page
+
+
+def test_store_hash_of_a_store_with_linked_items_cannot_change(users, store):
+    from tests.sync.factories import LinkFactory
+
+    LinkFactory(store=store)
+    url = reverse("configuration:cart", args=[store.pk])
+    data = {"name": store.name, "store_hash": "anotherstore", "api_base_url": store.api_base_url,
+            "timezone": "UTC", "inventory_location_id": "1", "access_token": ""}
+    response = client_for(users["admin"]).post(url, data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["store_hash"] and f"belong to store {store.store_hash}" in errors["store_hash"][0]
+    assert StoreConnection.objects.get(pk=store.pk).store_hash == store.store_hash
+    # The rest of the connection may still change.
+    assert client_for(users["admin"]).post(url, {**data, "store_hash": store.store_hash}).status_code == 302
+    assert StoreConnection.objects.get(pk=store.pk).timezone == "UTC"
