@@ -1,11 +1,15 @@
 """Import orders: only the configured statuses, each once, and an optional created-date range."""
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
+from plugin.intellitrack.gateway import EmbeddedGateway, GatewayError
 from plugin.intellitrack.models import Customer, PickingOrder
 from plugin.sync.models import OrderImport, SyncRun
 from tests.sync.conftest import run_job
+from tests.sync.test_eod_export import set_up
 
 pytestmark = pytest.mark.django_db
 Job = SyncRun.Job
@@ -59,3 +63,46 @@ def test_date_range_back_fills_only_orders_created_inside_it(shop_factory):
     assert got == in_range
     nothing = run_job(store, Job.IMPORT_ORDERS, options={"max_date_created": date(2000, 1, 1).isoformat()})
     assert nothing.processed == 0 and nothing.items.count() == 0
+
+
+def _cancelled_hours_ago(store, server, *, hours: float) -> int:
+    """An imported store order that the store cancelled `hours` ago; earlier order imports ran before."""
+    imported = OrderImport.objects.filter(store=store, state="imported").order_by("store_order_id").first()
+    server.state.set_order_status(imported.store_order_id, 5)
+    server.state.orders[imported.store_order_id].date_modified = time.time() - hours * 3600
+    SyncRun.objects.filter(store=store, job=Job.IMPORT_ORDERS).update(
+        started_at=timezone.now() - timedelta(hours=hours + 1))
+    return imported.store_order_id
+
+
+def _picking_status(store, store_order_id) -> str:
+    return PickingOrder.objects.get(source_store=store, store_order_id=store_order_id).status
+
+
+def test_a_retry_run_does_not_move_the_cancellation_window(shop_factory):
+    store, server = set_up(shop_factory)
+    order_id = _cancelled_hours_ago(store, server, hours=3)
+    last = SyncRun.objects.filter(store=store, job=Job.IMPORT_ORDERS).latest("pk")
+    retry = run_job(store, Job.IMPORT_ORDERS, options={"only_failed_of": last.pk})  # no cancellation scan
+    assert "cancel_scan_ok" not in retry.summary
+    assert _picking_status(store, order_id) == "open"
+    run = run_job(store, Job.IMPORT_ORDERS)
+    assert run.summary["cancel_scan_ok"] is True
+    assert _picking_status(store, order_id) == "cancelled"
+
+
+def test_a_failed_cancel_is_retried_after_the_overlap(shop_factory, monkeypatch):
+    store, server = set_up(shop_factory)
+    order_id = _cancelled_hours_ago(store, server, hours=3.5)
+
+    def refuse(self, order_id):
+        raise GatewayError("IntelliTrack is locked for a count")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EmbeddedGateway, "order_cancel", refuse)
+        failed = run_job(store, Job.IMPORT_ORDERS)
+    assert failed.items.get(key=str(order_id), action="cancel").outcome == "failed"
+    assert failed.summary["cancel_scan_ok"] is False
+    SyncRun.objects.filter(pk=failed.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    run_job(store, Job.IMPORT_ORDERS)
+    assert _picking_status(store, order_id) == "cancelled"

@@ -206,12 +206,16 @@ def _picking_order_data(ctx: JobContext, order, matched, methods: dict[str, str]
 def _orders_cancel_closed(ctx: JobContext, summary: dict) -> None:
     """Cancel the picking orders of imported store orders that the store has since closed."""
     store = ctx.store
+    # The window starts at the last run whose scan ran and cancelled everything it had to: a retry run
+    # (no scan) or a scan with a failed cancel must not move it, or that order is never looked at again.
     last = (
         SyncRun.objects.filter(store=store, job=SyncRun.Job.IMPORT_ORDERS,
-                               status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL])
+                               status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL],
+                               summary__cancel_scan_ok=True)
         .exclude(pk=ctx.run.pk).order_by("-started_at").values_list("started_at", flat=True).first()
     )
     since = {"min_date_modified": last - WATERMARK_OVERLAP} if last else {}
+    failed_cancels = 0
     for status in CLOSING_STATUSES:
         for orders in ctx.client.iter_order_pages(status_id=status, sort="id:asc", **since):
             ids = [int(o["id"]) for o in orders]
@@ -238,6 +242,7 @@ def _orders_cancel_closed(ctx: JobContext, summary: dict) -> None:
                 try:
                     ctx.gateway.order_cancel(info.id)
                 except GatewayError as exc:
+                    failed_cancels += 1
                     outcomes.append(runs.ItemOutcome(key=key, outcome=FAILED, action="cancel", reason=str(exc),
                                                      detail={"ref": store_order_id}))
                     continue
@@ -254,3 +259,4 @@ def _orders_cancel_closed(ctx: JobContext, summary: dict) -> None:
             summary["cancelled"] += len(cancelled)
             # Cancellations come on top of the orders the total counts: they do not move the progress.
             runs.run_items_record(run=ctx.run, outcomes=outcomes, lock=ctx.lock, processed=0)
+    summary["cancel_scan_ok"] = failed_cancels == 0
