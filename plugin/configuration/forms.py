@@ -129,6 +129,11 @@ class BasicConfigurationForm(forms.ModelForm):
         except (TypeError, ValueError):
             return None
 
+    def clean_eod_time(self):
+        eod_time = self.cleaned_data.get("eod_time")
+        # The crontab fires on the minute: seconds would make the saved time and the run disagree.
+        return eod_time.replace(second=0, microsecond=0) if eod_time else eod_time
+
     def clean_order_statuses_to_import(self):
         statuses = sorted(set(self.cleaned_data["order_statuses_to_import"]))
         if not statuses:

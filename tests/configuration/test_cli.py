@@ -229,3 +229,18 @@ def test_import_cannot_move_a_store_with_linked_items_to_another_store_hash(stor
     code, out, err = itbc("config", "import", "--store", store.name, str(target))
     assert code == 2 and "connection.store_hash:" in err and f"belong to store {store.store_hash}" in err
     assert StoreConnection.objects.get(pk=store.pk).store_hash == store.store_hash
+
+
+def test_import_keeps_the_eod_time_to_the_minute(store, master, tmp_path):
+    import datetime as dt
+
+    configured(store, master)
+    code, out, _ = itbc("config", "export", "--store", store.name)
+    document = json.loads(out)
+    document["basic_configuration"]["eod_time"] = "18:00:30"
+    target = tmp_path / "seconds.json"
+    target.write_text(json.dumps(document))
+    code, out, err = itbc("config", "import", "--store", store.name, str(target))
+    assert code == 0, err
+    assert BasicConfiguration.objects.get(store=store).eod_time == dt.time(18, 0)
+    assert PeriodicTask.objects.get(name=f"itbc-eod-store-{store.pk}").crontab.minute == "0"

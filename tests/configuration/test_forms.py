@@ -205,3 +205,12 @@ def test_eod_time_must_be_a_time(store, master, value):
     form = bound(store, basic_data(master, eod_time=value))
     assert not form.is_valid()
     assert form.errors["eod_time"] == ["Enter a valid time."]
+
+
+@pytest.mark.parametrize("value", ["18:00:30", "18:00:59.250000"])
+def test_eod_time_is_kept_to_the_minute_the_crontab_fires(store, master, value):
+    import datetime as dt
+
+    form = bound(store, basic_data(master, eod_time=value))
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["eod_time"] == dt.time(18, 0)
