@@ -126,3 +126,8 @@ class PickingOrderFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *PickingOrder.Status.choices], required=False)
     store_order_id = forms.IntegerField(min_value=0, required=False, label="Store order id")
     q = forms.CharField(max_length=100, required=False, label="Search", help_text="Order number or customer")
+
+
+class ItemFilterForm(forms.Form):
+    # CharField refuses NUL characters, which PostgreSQL cannot compare against.
+    q = forms.CharField(max_length=100, required=False, label="Search")

@@ -13,6 +13,7 @@ from . import selectors, services
 from .forms import (
     InventoryAdjustForm,
     InventoryFilterForm,
+    ItemFilterForm,
     PickForm,
     PickingOrderFilterForm,
     add_service_errors,
@@ -116,13 +117,18 @@ def _safe_next(request):
 
 @_needs("intellitrack.view_item")
 def item_list(request):
-    query = request.GET.get("q", "").strip()
+    form = ItemFilterForm(request.GET or None)
+    valid = not form.is_bound or form.is_valid()
+    query = form.cleaned_data.get("q", "").strip() if form.is_bound and valid else ""
     items = (
         selectors.item_list(query=query)
         .annotate(on_hand=Sum("inventory_records__on_hand"))
         .order_by("division__code", "item_number", "pk")
     )
-    return render(request, "intellitrack/item_list.html", {"page_obj": _page(request, items), "q": query})
+    if not valid:
+        items = items.none()
+    context = {"form": form, "page_obj": _page(request, items), "q": query}
+    return render(request, "intellitrack/item_list.html", context)
 
 
 @_needs("intellitrack.view_item")

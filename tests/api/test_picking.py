@@ -232,3 +232,36 @@ def test_close_of_an_unknown_order_is_404(operator_api, wh):
 def test_viewer_cannot_close(viewer_api, wh):
     assert viewer_api.post(f"{ORDERS}{wh.order.pk}/close/").status_code == 403
     assert PickingOrder.objects.get(pk=wh.order.pk).status == "open"
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/picking-orders/?status=%00",
+        "/api/picking-orders/?store_order_id=%00",
+        f"/api/picking-orders/?store_order_id={HUGE}",
+        f"/api/picking-orders/?source_store={HUGE}",
+        "/api/picking-orders/?source_store=%00",
+        "/api/picking-orders/?division=%00",
+        "/api/picking-orders/?page=%00",
+        f"/api/picking-orders/?page={HUGE}",
+        f"/api/picking-orders/?page_size={HUGE}",
+        "/api/inventory/?item=%00",
+        "/api/inventory/?division=%00",
+        f"/api/inventory/?location={HUGE}",
+        f"/api/inventory/?page={HUGE}",
+        "/api/inventory/?page_size=%00",
+    ],
+)
+def test_odd_query_values_get_a_4xx_or_are_ignored_never_a_500(viewer_api, wh, url):
+    response = viewer_api.get(url)
+    assert response.status_code in (200, 400, 404), response.content[:300]
+
+
+@pytest.mark.parametrize("url", [f"/api/picking-orders/{HUGE}/", f"/api/picking-orders/{HUGE}/close/"])
+def test_a_huge_order_id_is_not_found(operator_api, wh, url):
+    response = operator_api.get(url) if url.endswith(f"{HUGE}/") else operator_api.post(url)
+    assert response.status_code == 404

@@ -488,3 +488,43 @@ def test_order_detail_reads_a_fixed_number_of_queries_whatever_the_line_count(op
         return len(context.captured_queries)
 
     assert queries_for(2) == queries_for(25)
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=%00",
+        "q=" + "x" * 500,
+        "page=%00",
+        f"page={HUGE}",
+        "division=%00",
+        f"division={HUGE}",
+        f"site={HUGE}",
+        f"location={HUGE}",
+        "item=%00",
+        "status=%00",
+        f"store_order_id={HUGE}",
+        "store_order_id=%00",
+        "store_order_id=1e30",
+    ],
+)
+@pytest.mark.parametrize(
+    "page", ["intellitrack:inventory-list", "intellitrack:item-list", "intellitrack:order-list"]
+)
+def test_list_pages_answer_odd_query_values_without_a_500(viewer_client, wh, page, query):
+    response = viewer_client.get(f"{reverse(page)}?{query}")
+    assert response.status_code == 200
+
+
+def test_item_search_with_a_nul_shows_a_field_error(viewer_client, wh):
+    response = viewer_client.get(reverse("intellitrack:item-list") + "?q=a%00b")
+    assert response.status_code == 200
+    assert "Null characters are not allowed" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["intellitrack:item-detail", "intellitrack:order-detail"])
+def test_detail_pages_of_a_huge_id_are_not_found(viewer_client, wh, name):
+    assert viewer_client.get(reverse(name, args=[int(HUGE)])).status_code == 404
