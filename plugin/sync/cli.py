@@ -1,15 +1,17 @@
 """`manage.py itbc import-products|import-inventory|import-carriers|import-orders|eod|bootstrap --store NAME`.
 
 Each runs the job in this process, prints a summary with the run id, and exits 0 when the run
-succeeded, 3 when it was partial (some items failed) and 1 when it failed or could not start."""
+succeeded, 3 when it was partial (some items failed) and 1 when it failed or could not start.
+`--dry-run` is for `eod` only: the imports refuse it with exit code 2 (they write to IntelliTrack only)."""
 from datetime import date
 
 from .jobs.context import PrerequisiteMissing
 from .models import SyncRun
 from .runs import RunInProgress
-from .services import job_trigger, run_execute
+from .services import job_dry_run_refused, job_trigger, run_execute
 
-EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_PARTIAL = 0, 1, 2, 3
+IMPORT_DRY_RUN_HELP = "Refused (exit code 2): imports write to IntelliTrack only; a dry run is for the End of Day export."
 
 COMMANDS = {
     "import-products": (SyncRun.Job.IMPORT_PRODUCTS, "Import products from BigCommerce into IntelliTrack items."),
@@ -26,7 +28,8 @@ def register(subparsers, command):
         parser = subparsers.add_parser(name, help=help_text, description=help_text)
         parser.add_argument("--store", required=True, metavar="NAME")
         parser.add_argument("--dry-run", action="store_true",
-                            help="Compute and read, write nothing to BigCommerce.")
+                            help="Compute the levels and show the drift, write nothing to BigCommerce."
+                            if job == SyncRun.Job.EOD_EXPORT else IMPORT_DRY_RUN_HELP)
         if job in (SyncRun.Job.IMPORT_INVENTORY, SyncRun.Job.BOOTSTRAP):
             parser.add_argument("--overwrite", action="store_true",
                                 help="Confirmed: replace stock IntelliTrack already holds at the default location.")
@@ -52,6 +55,10 @@ def job_command(command, options, *, job: str) -> int:
     if store is None:
         command.stderr.write(f"No store named {options['store']!r}. `manage.py itbc store list` shows them.")
         return EXIT_FAILED
+    refused = job_dry_run_refused(job=job, dry_run=options["dry_run"])
+    if refused:
+        command.stderr.write(refused)
+        return EXIT_REFUSED
     run_options = {}
     if options.get("overwrite"):
         run_options["overwrite"] = True

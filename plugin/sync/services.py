@@ -49,12 +49,23 @@ def job_prerequisite_missing(*, store, job: str) -> str:
     return ""
 
 
+DRY_RUN_IMPORT_REFUSAL = (
+    "This job cannot be a dry run: imports write to IntelliTrack only; a dry run is for the End of Day export."
+)
+
+
+def job_dry_run_refused(*, job: str, dry_run: bool) -> str:
+    """Why a dry run of `job` is refused ("" when it is not a dry run, or is the End of Day export, the
+    only job that writes to the store)."""
+    return DRY_RUN_IMPORT_REFUSAL if dry_run and job != Job.EOD_EXPORT else ""
+
+
 def job_trigger(
     *, store, job: str, trigger: str = SyncRun.Trigger.MANUAL, user=None, dry_run: bool = False,
     options: dict | None = None, scheduled_for=None, enqueue: bool = True,
 ) -> SyncRun:
     """Queue a run of `job` and its task. Raises PrerequisiteMissing or runs.RunInProgress."""
-    missing = job_prerequisite_missing(store=store, job=job)
+    missing = job_prerequisite_missing(store=store, job=job) or job_dry_run_refused(job=job, dry_run=dry_run)
     if missing:
         raise PrerequisiteMissing(missing)
     run = runs.run_create(store=store, job=job, trigger=trigger, user=user, dry_run=dry_run, options=options,
@@ -100,7 +111,8 @@ def run_execute(*, run_id: int, client=None, gateway=None) -> SyncRun | None:
             return None
         try:
             ctx = _context(run, client=client, gateway=gateway, lock=lock)
-            missing = job_prerequisite_missing(store=run.store, job=run.job)
+            missing = (job_prerequisite_missing(store=run.store, job=run.job)
+                       or job_dry_run_refused(job=run.job, dry_run=run.dry_run))
             if missing:
                 return runs.run_finish(run=run, error=missing)
             if run.job == Job.BOOTSTRAP:
@@ -125,9 +137,10 @@ class _StepFailed(Exception):
 
 
 def _child_run(ctx: JobContext, job: str, *, client, gateway, options=None) -> SyncRun:
-    """Run another job as its own run record, here, as a step of this one."""
+    """Run another job as its own run record, here, as a step of this one. The steps are imports, which
+    write to IntelliTrack only: never dry runs, even under an End of Day dry run."""
     child = runs.run_create(store=ctx.store, job=job, trigger=ctx.run.trigger, user=ctx.run.user,
-                            dry_run=ctx.run.dry_run, options={"parent_run": ctx.run.pk, **(options or {})})
+                            options={"parent_run": ctx.run.pk, **(options or {})})
     finished = run_execute(run_id=child.pk, client=client or ctx.client, gateway=gateway or ctx.gateway)
     return finished or SyncRun.objects.get(pk=child.pk)
 
@@ -160,6 +173,7 @@ def _eod_with_orders_first(ctx: JobContext, *, client, gateway) -> dict:
         raise _StepFailed(f"Importing orders first failed (run #{orders_run.pk}): {orders_run.error}")
     summary = eod_export_run(ctx)
     summary["orders_run"] = orders_run.pk if orders_run else None
+    summary["orders_imported_first"] = orders_run is not None
     if note:
         summary["note"] = note
     return summary

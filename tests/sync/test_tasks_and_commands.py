@@ -106,3 +106,55 @@ def test_jobs_run_without_redis_through_the_database_guarantee(shop, settings):
     finished = services.run_execute(run_id=run.pk)
     assert finished.status == SyncRun.Status.SUCCEEDED
     assert services.run_execute(run_id=run.pk) is None  # a second delivery does nothing
+
+
+def test_a_dry_run_is_refused_for_the_imports_and_they_write_nothing(shop):
+    store, server = shop
+    services.run_execute(run_id=services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False).pk)
+    for job in (Job.IMPORT_PRODUCTS, Job.IMPORT_INVENTORY, Job.IMPORT_CARRIERS, Job.IMPORT_ORDERS, Job.BOOTSTRAP):
+        with pytest.raises(PrerequisiteMissing, match="a dry run is for the End of Day export"):
+            services.job_trigger(store=store, job=job, dry_run=True, enqueue=False)
+    assert not SyncRun.objects.filter(store=store, dry_run=True).exists()
+
+
+@pytest.mark.parametrize("args", [["import-inventory", "--overwrite"], ["import-orders"], ["bootstrap"]])
+def test_the_import_commands_refuse_dry_run_with_exit_2(shop, capsys, args):
+    from plugin.intellitrack.models import InventoryRecord, PickingOrder
+
+    store, _server = shop
+    call_command("itbc", "import-products", "--store", store.name)
+    runs_before = SyncRun.objects.count()
+    stock = sorted(InventoryRecord.objects.values_list("item_id", "location_id", "on_hand"))
+    with pytest.raises(SystemExit) as refused:
+        call_command("itbc", *args, "--store", store.name, "--dry-run")
+    assert refused.value.code == 2
+    assert "a dry run is for the End of Day export" in capsys.readouterr().err
+    assert SyncRun.objects.count() == runs_before
+    assert sorted(InventoryRecord.objects.values_list("item_id", "location_id", "on_hand")) == stock
+    assert not PickingOrder.objects.filter(source_store=store).exists()
+
+
+def test_import_help_says_a_dry_run_is_for_the_end_of_day(capsys):
+    with pytest.raises(SystemExit):
+        call_command("itbc", "import-orders", "--help")
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "imports write to IntelliTrack only; a dry run is for the End of Day export" in help_text
+
+
+def test_end_of_day_dry_run_imports_orders_first_and_says_so(shop):
+    from plugin.intellitrack.models import PickingOrder
+
+    store, server = shop
+    store.basic_configuration.order_statuses_to_import = [11, 9]
+    store.basic_configuration.save()
+    services.run_execute(run_id=services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False).pk)
+    stock_before = {key: dict(levels) for key, levels in server.state.stock.items()}
+    run = services.run_execute(run_id=services.job_trigger(store=store, job=Job.EOD_EXPORT, dry_run=True,
+                                                           enqueue=False).pk)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.summary["dry_run"] is True and run.summary["orders_imported_first"] is True
+    assert "orders are still imported into IntelliTrack first" in run.summary["dry_run_reason"]
+    orders = SyncRun.objects.get(pk=run.summary["orders_run"])
+    assert orders.job == Job.IMPORT_ORDERS and orders.dry_run is False
+    assert PickingOrder.objects.filter(source_store=store).exists()
+    assert {key: dict(levels) for key, levels in server.state.stock.items()} == stock_before

@@ -142,3 +142,14 @@ def test_run_list_date_filter_covers_whole_days(client, viewer_user):
     assert [run.pk for run in day.context["page"].rows] == [old.pk]
     later = client.get(reverse("sync:run-list"), {"from": "2026-03-02"})
     assert [run.pk for run in later.context["page"].rows] == [new.pk]
+
+
+def test_job_button_refuses_a_dry_run_for_an_import_with_the_reason_on_the_page(client, operator_user):
+    store = configured_store()
+    client.force_login(operator_user)
+    url = reverse("sync:job-start", args=[store.pk, "import_products"])
+    refused = client.post(url, {"dry_run": "1"}, **JSON)
+    assert refused.status_code == 409 and "a dry run is for the End of Day export" in refused.json()["error"]
+    plain = client.post(url, {"dry_run": "1"}, follow=True)
+    assert "a dry run is for the End of Day export" in plain.content.decode()
+    assert not SyncRun.objects.filter(store=store).exists()

@@ -8,7 +8,8 @@ Absolute levels are idempotent, so a batch resent after a crash or an unknown ou
 item rows are loaded when the run ends (or fails); a worker killed before that leaves them out, and the
 rerun of its stale run sends and records every item again.
 A dry run (asked for, or forced by "allow writes to BigCommerce" being off) reads the store's current
-levels instead and records the drift without writing."""
+levels instead and records the drift without writing to the store; the orders are still imported into
+IntelliTrack first, as for every End of Day."""
 import logging
 import re
 from collections.abc import Iterator
@@ -38,11 +39,15 @@ def eod_quantity(*, on_hand: int, unpicked: int, stock_decreased_when_order_plac
     return max(0, on_hand)
 
 
+DRY_RUN_ORDERS_NOTE = ("Nothing is written to BigCommerce, but orders are still imported into IntelliTrack "
+                       "first (an import, no store write).")
+
+
 def eod_is_dry_run(ctx: JobContext) -> tuple[bool, str]:
     if ctx.run.dry_run:
-        return True, "Dry run asked for."
+        return True, f"Dry run asked for. {DRY_RUN_ORDERS_NOTE}"
     if not ctx.config.allow_writes_to_bigcommerce:
-        return True, "Dry run: \"Allow writes to BigCommerce\" is off."
+        return True, f"Dry run: \"Allow writes to BigCommerce\" is off. {DRY_RUN_ORDERS_NOTE}"
     return False, ""
 
 
