@@ -107,23 +107,40 @@ def config_export(command, options) -> int:
     return 0
 
 
+def _read_json(name: str):
+    """The JSON document in file `name` ('-' = standard input), read as UTF-8 (a byte-order mark is allowed)."""
+    if name == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        raw = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+    else:
+        with open(name, "rb") as handle:
+            raw = handle.read()
+    return json.loads(raw.decode("utf-8-sig"))
+
+
 def config_import(command, options) -> int:
     store = _store(command, options["store"])
     if store is None:
         return 2
+    source = "standard input" if options["file"] == "-" else options["file"]
     try:
-        if options["file"] == "-":
-            document = json.load(sys.stdin)
-        else:
-            with open(options["file"], encoding="utf-8") as handle:
-                document = json.load(handle)
+        document = _read_json(options["file"])
     except OSError as exc:
         command.stderr.write(f"Cannot read {options['file']}: {exc.strerror}")
         return 2
-    except json.JSONDecodeError as exc:
-        command.stderr.write(f"{options['file']} is not JSON: {exc}")
+    except UnicodeDecodeError as exc:
+        command.stderr.write(f"{source} is not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at position {exc.start}.")
         return 2
-    source = "standard input" if options["file"] == "-" else options["file"]
+    except json.JSONDecodeError as exc:
+        command.stderr.write(f"{source} is not JSON: {exc}")
+        return 2
+    except RecursionError:
+        command.stderr.write(f"{source} is refused: its JSON nests too deeply.")
+        return 2
+    except ValueError:
+        # json raises a bare ValueError only for an integer longer than Python converts.
+        command.stderr.write(f"{source} is refused: it holds a number with too many digits.")
+        return 2
     try:
         configuration_import(store=store, user=None, document=document)
     except ConfigurationFileError as exc:

@@ -1,8 +1,9 @@
 """Configuration files: a store's connection settings (never its token) and Basic Configuration as JSON,
 master data named by codes so a file moves between installations. Format: docs/configuration-file.md."""
 import datetime as dt
+import json
 
-from django.db import transaction
+from django.db import models, transaction
 from django.forms.models import model_to_dict
 
 from plugin.intellitrack.models import UOM, Division, Location, Site
@@ -49,15 +50,55 @@ def configuration_export(*, store: StoreConnection) -> dict:
     }
 
 
-def _section(document: dict, name: str, allowed: list[str], errors: list[str]) -> dict:
+def _is_whole_number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _expected_json(field) -> tuple[str, object]:
+    """What a file must give for `field`: a description and a check of the JSON value."""
+    if field.is_relation:
+        return "a code (a string)", lambda value: isinstance(value, str)
+    if isinstance(field, models.BooleanField):
+        return "true or false", lambda value: isinstance(value, bool)
+    if isinstance(field, models.IntegerField):
+        return "a whole number", _is_whole_number
+    if isinstance(field, models.TimeField):
+        return 'a time "HH:MM"', lambda value: isinstance(value, str)
+    if isinstance(field, models.JSONField):  # order_statuses_to_import, the only JSON field edited
+        return "a list of whole numbers", lambda value: isinstance(value, list) and all(map(_is_whole_number, value))
+    return "a string", lambda value: isinstance(value, str)
+
+
+def _value_error(field, value) -> str:
+    """Why `value` cannot stand for `field` ("" when its JSON type is right). Checked before the forms see
+    it: a form reads the string "no" as a ticked checkbox, and fails outright on a number for a time."""
+    if value is None:
+        return "" if field.null else "must not be null"
+    if isinstance(value, str) and "\x00" in value:
+        return "must not contain NUL characters"
+    expected, matches = _expected_json(field)
+    if matches(value):
+        return ""
+    return f"must be {expected}{' or null' if field.null else ''}, not {json.dumps(value)[:40]}"
+
+
+def _section(document: dict, name: str, model, allowed: list[str], errors: list[str]) -> dict:
+    """The section's known keys whose values have the right JSON type; every other key is an error."""
     section = document.get(name, {})
     if not isinstance(section, dict):
         errors.append(f"{name}: must be an object")
         return {}
-    for key in section:
+    values = {}
+    for key, value in section.items():
         if key not in allowed:
             errors.append(f"{name}.{key}: unknown key")
-    return {key: value for key, value in section.items() if key in allowed}
+            continue
+        problem = _value_error(model._meta.get_field(key), value)
+        if problem:
+            errors.append(f"{name}.{key}: {problem}")
+        else:
+            values[key] = value
+    return values
 
 
 def _master_data_ids(values: dict, errors: list[str]) -> dict:
@@ -119,17 +160,25 @@ def configuration_import(*, store: StoreConnection, user, document) -> BasicConf
         raise ConfigurationFileError(["the file must hold a JSON object"])
     if document.get("format") != FILE_FORMAT:
         errors.append(f"format: must be {FILE_FORMAT!r}")
-    if document.get("version") != FILE_VERSION:
-        errors.append(f"version: must be {FILE_VERSION} (got {document.get('version')!r})")
+    version = document.get("version")
+    if not _is_whole_number(version) or version != FILE_VERSION:
+        errors.append(f"version: must be {FILE_VERSION} (got {json.dumps(version)[:40]})")
+    if not isinstance(document.get("store", ""), str):
+        errors.append("store: must be a string")
     for key in document:
         if key not in ("format", "version", "store", "connection", "basic_configuration"):
             errors.append(f"{key}: unknown key")
-    connection = _section(document, "connection", CONNECTION_KEYS, errors)
-    basic = _section(document, "basic_configuration", BASIC_KEYS, errors)
+    connection = _section(document, "connection", StoreConnection, CONNECTION_KEYS, errors)
+    basic = _section(document, "basic_configuration", BasicConfiguration, BASIC_KEYS, errors)
     if errors and not (connection or basic):
         raise ConfigurationFileError(errors)
     code_errors: list[str] = []
-    basic.update(_master_data_ids(basic, code_errors))
+    if any(error.startswith(f"basic_configuration.{key}:") for key in MASTER_DATA_KEYS for error in errors):
+        # A code of the wrong type leaves the others unresolvable: keep the saved four for the form.
+        for key in MASTER_DATA_KEYS:
+            basic.pop(key, None)
+    else:
+        basic.update(_master_data_ids(basic, code_errors))
     errors += code_errors
 
     connection_form = StoreConnectionForm(

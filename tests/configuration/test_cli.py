@@ -244,3 +244,69 @@ def test_import_keeps_the_eod_time_to_the_minute(store, master, tmp_path):
     assert code == 0, err
     assert BasicConfiguration.objects.get(store=store).eod_time == dt.time(18, 0)
     assert PeriodicTask.objects.get(name=f"itbc-eod-store-{store.pk}").crontab.minute == "0"
+
+
+@pytest.mark.parametrize("section,key,value,expected", [
+    ("basic_configuration", "eod_time", 5, 'must be a time "HH:MM" or null, not 5'),
+    ("basic_configuration", "sync_enabled", "off", 'must be true or false, not "off"'),
+    ("basic_configuration", "allow_writes_to_bigcommerce", "no", 'must be true or false, not "no"'),
+    ("basic_configuration", "sync_enabled", None, "must not be null"),
+    ("basic_configuration", "eod_timezone", None, "must not be null"),
+    ("basic_configuration", "sync_interval_minutes", "20", 'must be a whole number, not "20"'),
+    ("basic_configuration", "sync_interval_minutes", True, "must be a whole number, not true"),
+    ("basic_configuration", "order_statuses_to_import", [11, "2"], 'must be a list of whole numbers, not [11, "2"]'),
+    ("basic_configuration", "default_division", {"code": "MAIN"}, "must be a code (a string) or null"),
+    ("basic_configuration", "default_site", "WH\u00002", "must not contain NUL characters"),
+    ("connection", "store_hash", 5, "must be a string, not 5"),
+    ("connection", "inventory_location_id", 10**30, "Ensure this value is less than or equal to 2147483647."),
+    ("connection", "inventory_location_id", "2", 'must be a whole number, not "2"'),
+    ("connection", "timezone", None, "must not be null"),
+])
+def test_values_of_the_wrong_type_are_refused_by_name(store, master, tmp_path, section, key, value, expected):
+    configured(store, master)
+    before = BasicConfiguration.objects.get(store=store)
+    history_count = before.history.count()
+    code, out, _ = itbc("config", "export", "--store", store.name)
+    document = json.loads(out)
+    document[section][key] = value
+    target = tmp_path / "typed.json"
+    target.write_text(json.dumps(document))
+    code, out, err = itbc("config", "import", "--store", store.name, str(target))
+    assert code == 2 and "nothing was changed" in err
+    assert f"{section}.{key}: {expected}" in err, err
+    after = BasicConfiguration.objects.get(store=store)
+    assert after.history.count() == history_count
+    assert (after.sync_enabled, after.allow_writes_to_bigcommerce, after.eod_time) == (True, False, before.eod_time)
+    assert StoreConnection.objects.get(pk=store.pk).store_hash == store.store_hash
+
+
+@pytest.mark.parametrize("content,expected", [
+    (b'{"format": "itbc-store-configuration", "version": 1, "store": "caf\xe9"}',
+     "is not UTF-8 text: byte 0xe9 at position 66"),
+    (b"[" * 100000, "nests too deeply"),
+    (b'{"version": ' + b"7" * 5000 + b"}", "a number with too many digits"),
+    (b'{"format": "itbc-store-configuration", "version": true}', "version: must be 1 (got true)"),
+    (b'{"format": "itbc-store-configuration", "version": 1, "store": 5}', "store: must be a string"),
+    (b'{"format": "itbc-store-configuration", "version": 1, "connection": [1]}', "connection: must be an object"),
+])
+def test_unreadable_files_are_refused_without_a_traceback(store, tmp_path, content, expected):
+    target = tmp_path / "bad.json"
+    target.write_bytes(content)
+    code, out, err = itbc("config", "import", "--store", store.name, str(target))
+    assert code == 2 and expected in err, err
+
+
+def test_a_byte_order_mark_is_allowed(store, master, tmp_path):
+    configured(store, master)
+    code, out, _ = itbc("config", "export", "--store", store.name)
+    target = tmp_path / "bom.json"
+    target.write_bytes(b"\xef\xbb\xbf" + out.replace('"sync_interval_minutes": 20', '"sync_interval_minutes": 30').encode())
+    code, out, err = itbc("config", "import", "--store", store.name, str(target))
+    assert code == 0, err
+    assert BasicConfiguration.objects.get(store=store).sync_interval_minutes == 30
+
+
+def test_non_utf8_standard_input_is_refused(store, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"store": "\xff"}'), encoding="utf-8"))
+    code, out, err = itbc("config", "import", "--store", store.name, "-")
+    assert code == 2 and "standard input is not UTF-8 text: byte 0xff" in err
