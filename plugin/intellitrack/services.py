@@ -615,6 +615,10 @@ def items_upsert(*, division, entries: list[dict], default_uom: UOM | None = Non
         else:
             report(index, "unchanged", item.id)
 
+    # Rows go in key order (ids for updates, item numbers for inserts), so two runs over overlapping
+    # items take their row and index locks in the same order and cannot deadlock.
+    to_update.sort(key=lambda item: item.pk)
+    to_insert.sort(key=lambda index: cleaned[index][0])
     _ledger_write_guard()
     if to_update:
         Item.objects.bulk_update(to_update, ["description", "alternate_number", "active"], batch_size=1000)
@@ -743,7 +747,8 @@ def inventory_initial_set(
         wanted = [index for index in wanted if quantities[index][0] not in before]
 
     now = timezone.now()
-    new_ids = [quantities[index][0] for index in wanted if quantities[index][0] not in before]
+    # In item order, so two runs inserting the same records take the index locks in one order.
+    new_ids = sorted(quantities[index][0] for index in wanted if quantities[index][0] not in before)
     InventoryRecord.objects.bulk_create(
         [
             InventoryRecord(item_id=item_id, site_id=location.site_id, location=location, uom=uom, on_hand=0)

@@ -181,3 +181,35 @@ def test_two_imports_of_the_same_orders_both_finish_and_create_each_order_once(p
     # Every customer gets the ship-tos its orders carry, once each.
     expected_ship_tos = len({(n % 7, n % 3) for n in range(50)})
     assert ShipTo.objects.count() == expected_ship_tos
+
+
+@pytest.mark.parametrize("kind", ["initial_set", "items"])
+def test_two_bulk_runs_over_the_same_rows_in_opposite_orders_do_not_deadlock(place, kind):
+    from plugin.intellitrack.models import Item
+
+    count = 3000
+    if kind == "items":
+        entries = [{"item_number": f"B{n:05d}"} for n in range(count)]
+
+        def run(rows):
+            return lambda: services.items_upsert(division=place.division, entries=rows)
+
+        jobs = [run(entries), run(list(reversed(entries)))]
+    else:
+        Item.objects.bulk_create(
+            [
+                Item(division=place.division, item_number=f"B{n:05d}", default_uom=place.ea)
+                for n in range(count)
+            ]
+        )
+        pairs = [
+            (item_id, 5)
+            for item_id in Item.objects.filter(item_number__startswith="B").values_list("id", flat=True)
+        ]
+
+        def run(rows):
+            return lambda: services.inventory_initial_set(location=place.loc_a, uom=place.ea, quantities=rows)
+
+        jobs = [run(pairs), run(list(reversed(pairs)))]
+    outcomes = run_together(*jobs, timeout=60)
+    assert all(isinstance(outcome, list) for outcome in outcomes), outcomes

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from plugin.intellitrack import services
-from plugin.intellitrack.models import InventoryRecord, InventoryTransaction, PickingOrder
+from plugin.intellitrack.models import InventoryRecord, InventoryTransaction, Item, PickingOrder
 
 from .factories import (
     CarrierFactory,
@@ -371,3 +371,22 @@ def test_the_ledger_is_append_only_in_the_database(place, django_user_model):
     user.delete()
     row.refresh_from_db()
     assert (row.user_id, row.quantity_delta, row.balance_after) == (None, 3, 3)
+
+
+# Bulk inserts go in the order of the unique key, so two runs inserting overlapping rows take the
+# index locks in one order and cannot deadlock. Ids are handed out in insert order, so they show it.
+
+
+def test_items_upsert_inserts_in_item_number_order(place):
+    numbers = [f"N{n:03d}" for n in range(30)]
+    services.items_upsert(division=place.division, entries=[{"item_number": n} for n in reversed(numbers)])
+    created = Item.objects.filter(item_number__in=numbers).order_by("id")
+    assert [item.item_number for item in created] == numbers
+
+
+def test_initial_stock_set_inserts_records_in_item_order(place):
+    items = [ItemFactory(division=place.division, item_number=f"S{n:03d}") for n in range(30)]
+    quantities = [(item.pk, 3) for item in reversed(items)]
+    services.inventory_initial_set(location=place.loc_a, uom=place.ea, quantities=quantities)
+    records = InventoryRecord.objects.filter(location=place.loc_a, item__in=items).order_by("id")
+    assert [record.item_id for record in records] == sorted(item.pk for item in items)
