@@ -21,12 +21,31 @@ def _run_cursor(run: SyncRun) -> str:
     return f"{run.created_at.isoformat()}_{run.pk}"
 
 
+ID_MAX = 2**63 - 1  # the largest bigint id
+
+
+def keyset_id(text: str) -> int:
+    """An id from a query string, 0 when it is not one. isdigit() alone accepts "²" and other digits
+    int() refuses; a number past the bigint range would fail in the database."""
+    if not (text and text.isascii() and text.isdigit()):
+        return 0
+    value = int(text)
+    return value if value <= ID_MAX else 0
+
+
 def _parse_run_cursor(cursor: str) -> tuple[datetime, int] | None:
+    """(created_at, id) from a run list cursor; None for anything else (it is then ignored)."""
     created, _, pk = (cursor or "").rpartition("_")
-    moment = parse_datetime(created) if created else None
-    if moment is None or not pk.isdigit():
+    try:
+        moment = parse_datetime(created) if created else None
+    except ValueError:  # well-formed but impossible: 2024-02-30, an offset of +99:00
         return None
-    return moment, int(pk)
+    position = keyset_id(pk)
+    if moment is None or not position:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment, position
 
 
 def _day_start(day: date) -> datetime:

@@ -29,10 +29,13 @@ def _require(request, permission):
 
 
 def _date(value):
+    """A YYYY-MM-DD filter value, or None when it is not one. The first and last years are left out, so
+    the day bounds the filters compute (the next midnight, the instant in another zone) stay in range."""
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is not None and date.min.year < day.year < date.max.year else None
 
 
 def _wants_json(request) -> bool:
@@ -68,7 +71,7 @@ def run_detail(request, pk):
     outcome = request.GET.get("outcome", "")
     outcome = outcome if outcome in SyncRunItem.Outcome.values else ""
     after = request.GET.get("after", "")
-    page = selectors.sync_run_item_list(run=run, outcome=outcome, after=int(after) if after.isdigit() else 0)
+    page = selectors.sync_run_item_list(run=run, outcome=outcome, after=selectors.keyset_id(after))
     return render(request, "sync/run_detail.html", {
         "run": run, "page": page, "outcome": outcome, "outcomes": SyncRunItem.Outcome.choices,
         "children": SyncRun.objects.filter(options__parent_run=run.pk).order_by("id"),

@@ -153,3 +153,28 @@ def test_job_button_refuses_a_dry_run_for_an_import_with_the_reason_on_the_page(
     plain = client.post(url, {"dry_run": "1"}, follow=True)
     assert "a dry run is for the End of Day export" in plain.content.decode()
     assert not SyncRun.objects.filter(store=store).exists()
+
+
+@pytest.mark.parametrize("params", [
+    {"to": "9999-12-31"}, {"from": "9999-12-31"}, {"from": "0001-01-01"}, {"to": "0001-01-01"},
+    {"cursor": "2024-02-30T00:00:00_1"}, {"cursor": "2024-01-01T00:00:00_\u00b2"},
+    {"cursor": "2024-01-01T00:00:00+99:00_1"}, {"cursor": "2024-01-01T00:00:00_" + "9" * 30},
+    {"cursor": "_1"}, {"cursor": "\u00b2_\u00b2"}, {"cursor": "9999-12-31T23:59:59-12:00_1"},
+    {"cursor": "0001-01-01T00:00:00+12:00_1"}, {"cursor": "0001-01-01T00:00:00_1"},
+])
+def test_run_list_ignores_bad_query_values(client, viewer_user, params):
+    client.raise_request_exception = False
+    run = finished_run(StoreFactory())
+    client.force_login(viewer_user)
+    response = client.get(reverse("sync:run-list"), params)
+    assert response.status_code == 200
+    assert reverse("sync:run-detail", args=[run.pk]) in response.content.decode() or "cursor" in params
+
+
+@pytest.mark.parametrize("after", ["\u00b2", "\u0663", "9" * 30, "-1", "abc"])
+def test_run_detail_ignores_a_bad_after(client, viewer_user, after):
+    client.raise_request_exception = False
+    run = finished_run(StoreFactory(), items=2)
+    client.force_login(viewer_user)
+    response = client.get(reverse("sync:run-detail", args=[run.pk]), {"after": after})
+    assert response.status_code == 200
