@@ -295,12 +295,29 @@ class BigCommerceClient:
     def _get(self, api: str, path: str, params: dict | None = None):
         return self._request("GET", api, path, params=params, idempotent=True)[1]
 
+    def _object(self, payload, method: str, api: str, path: str, *, member: str = "", kind=dict) -> dict:
+        """`payload` (or its `member`) if it has the shape BigCommerce gives it; an empty answer is {}.
+        Anything else comes from a server that is not BigCommerce, so retrying will not help."""
+        if payload is None:
+            return {}
+        value = payload.get(member) if isinstance(payload, dict) and member else payload
+        if not isinstance(payload, dict) or not isinstance(value, (kind, type(None))):
+            where = urlsplit(self.url(api, path)).path
+            raise PermanentError(
+                f"{method} {where} did not answer a JSON object; is the API base URL a BigCommerce store?",
+                method=method, path=where)
+        return payload
+
+    def _get_object(self, api: str, path: str, params: dict | None = None) -> dict:
+        return self._object(self._get(api, path, params), "GET", api, path)
+
     # -------------------------------------------------------------------------------------------- paging
 
     def _iter_v3_pages(self, path: str, params: dict, limit: int) -> Iterator[list[dict]]:
         page = 1
         while True:
-            payload = self._get("v3", path, {**params, "page": page, "limit": limit}) or {}
+            payload = self._object(self._get("v3", path, {**params, "page": page, "limit": limit}),
+                                   "GET", "v3", path, member="data", kind=list)
             data = payload.get("data") or []
             if data:
                 yield data
@@ -336,14 +353,15 @@ class BigCommerceClient:
     # ----------------------------------------------------------------------------------- store, settings
 
     def get_store(self) -> dict:
-        return self._get("v2", "/store") or {}
+        return self._get_object("v2", "/store")
 
     def get_time(self) -> dict:
-        return self._get("v2", "/time") or {}
+        return self._get_object("v2", "/time")
 
     def get_inventory_settings(self, *, channel_id: int | None = None) -> dict:
         params = {"channel_id": channel_id} if channel_id is not None else None
-        return (self._get("v3", "/settings/inventory", params) or {}).get("data") or {}
+        payload = self._get("v3", "/settings/inventory", params)
+        return self._object(payload, "GET", "v3", "/settings/inventory", member="data").get("data") or {}
 
     # ------------------------------------------------------------------------------------ catalog, stock
 
@@ -446,10 +464,10 @@ class BigCommerceClient:
         return self._iter_v2_pages("/orders", _query(filters), limit)
 
     def get_order(self, order_id) -> dict:
-        return self._get("v2", f"/orders/{int(order_id)}") or {}
+        return self._get_object("v2", f"/orders/{int(order_id)}")
 
     def get_orders_count(self, **filters) -> int:
-        payload = self._get("v2", "/orders/count", _query(filters)) or {}
+        payload = self._get_object("v2", "/orders/count", _query(filters))
         return int(payload.get("count") or 0)
 
     def list_order_products(self, order_id) -> list[dict]:

@@ -297,3 +297,25 @@ def test_a_413_is_a_validation_error():
                   status=413)
     with pytest.raises(ValidationError, match="maximum items"):
         make_client().update_products([{"id": 1}])
+
+
+@pytest.mark.parametrize("body", [[1, 2], "a string", 42, {"data": "not an object"}])
+@pytest.mark.parametrize(
+    "call, url",
+    [
+        (lambda c: c.get_store(), f"{V2}/store"),
+        (lambda c: c.get_time(), f"{V2}/time"),
+        (lambda c: c.get_inventory_settings(), f"{V3}/settings/inventory"),
+        (lambda c: c.get_order(7), f"{V2}/orders/7"),
+        (lambda c: c.get_orders_count(), f"{V2}/orders/count"),
+        (lambda c: list(c.iter_variant_pages()), f"{V3}/catalog/variants"),
+    ],
+)
+@responses.activate
+def test_an_answer_that_is_not_a_json_object_is_a_permanent_error(call, url, body):
+    """A base URL that is not a BigCommerce store may answer 200 with any JSON at all."""
+    if isinstance(body, dict) and not url.endswith(("/settings/inventory", "/catalog/variants")):
+        body = ["not", "an", "object"]  # a dict is a fine answer there: test a list instead
+    responses.get(url, json=body)
+    with pytest.raises(PermanentError, match="did not answer a JSON object; is the API base URL"):
+        call(make_client())
