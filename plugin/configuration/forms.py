@@ -1,6 +1,9 @@
 """One form per configuration tab. Forms check input only; saving is done by the services."""
+import datetime as dt
+
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from plugin.intellitrack.models import Division, Location, Site
 
@@ -8,6 +11,7 @@ from .models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
 from .selectors import default_uom_choices, store_has_item_links
 
 TOKEN_KEEP_HELP = "Leave blank to keep the saved token."
+EARLIEST_SYNC_MOMENT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 class StoreConnectionForm(forms.ModelForm):
@@ -128,6 +132,15 @@ class BasicConfigurationForm(forms.ModelForm):
             return int(raw) if raw not in (None, "") else None
         except (TypeError, ValueError):
             return None
+
+    def clean_last_auto_sync_completed_on(self):
+        moment = self.cleaned_data.get("last_auto_sync_completed_on")
+        # Bounded so the value also fits a datetime once converted to UTC (year 1 to 9999 only).
+        if moment is not None and moment < EARLIEST_SYNC_MOMENT:
+            raise forms.ValidationError("Choose a moment after 2000-01-01.")
+        if moment is not None and moment > timezone.now():
+            raise forms.ValidationError("Choose a moment in the past: syncing picks up changes made after it.")
+        return moment
 
     def clean_eod_time(self):
         eod_time = self.cleaned_data.get("eod_time")

@@ -214,3 +214,15 @@ def test_eod_time_is_kept_to_the_minute_the_crontab_fires(store, master, value):
     form = bound(store, basic_data(master, eod_time=value))
     assert form.is_valid(), form.errors
     assert form.cleaned_data["eod_time"] == dt.time(18, 0)
+
+
+@pytest.mark.parametrize("value,message", [
+    ("9999-12-31T23:59", "Choose a moment in the past"),
+    ("2999-01-01T00:00", "Choose a moment in the past"),
+    ("0001-01-01T00:00", "Choose a moment after 2000-01-01."),
+    ("1999-12-31T23:59", "Choose a moment after 2000-01-01."),
+])
+def test_last_auto_sync_completed_on_is_a_past_moment_of_this_century(store, master, value, message):
+    form = bound(store, basic_data(master, last_auto_sync_completed_on=value))
+    assert not form.is_valid()
+    assert message in form.errors["last_auto_sync_completed_on"][0]

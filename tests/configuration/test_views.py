@@ -286,3 +286,15 @@ def test_store_hash_of_a_store_with_linked_items_cannot_change(users, store):
     # The rest of the connection may still change.
     assert client_for(users["admin"]).post(url, {**data, "store_hash": store.store_hash}).status_code == 302
     assert StoreConnection.objects.get(pk=store.pk).timezone == "UTC"
+
+
+@pytest.mark.parametrize("time_zone,moment", [("America/New_York", "9999-12-31T23:59"), ("Asia/Tokyo", "0001-01-01T00:00")])
+def test_a_moment_beyond_the_datetime_range_in_utc_is_a_field_error(users, store, master, settings, time_zone, moment):
+    # Stored, either would be read back from PostgreSQL outside year 1-9999 and break every page of the store.
+    settings.TIME_ZONE = time_zone
+    client = client_for(users["admin"], raise_request_exception=False)
+    url = reverse("configuration:basic", args=[store.pk])
+    response = client.post(url, basic_data(master, last_auto_sync_completed_on=moment))
+    assert response.status_code == 200 and "last_auto_sync_completed_on" in response.context["form"].errors
+    for tab in TABS:
+        assert client.get(reverse(f"configuration:{tab}", args=[store.pk])).status_code == 200, tab
