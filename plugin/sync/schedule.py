@@ -26,10 +26,12 @@ def eod_slot_latest(config, *, now=None) -> datetime:
     now = now or timezone.now()
     zone = ZoneInfo(config.effective_eod_timezone)
     local_now = now.astimezone(zone)
+    # The crontab fires on the minute: a time with seconds (18:00:30) must not file 18:00:00 under yesterday.
+    at = config.eod_time.replace(second=0, microsecond=0)
     for days_back in (0, 1, 2):
         day = local_now.date() - timedelta(days=days_back)
         # fold=0 picks the first of two ambiguous instants; a time in a spring-forward gap maps forward.
-        local = datetime.combine(day, config.eod_time, tzinfo=zone)
+        local = datetime.combine(day, at, tzinfo=zone)
         slot = local.astimezone(UTC)
         if slot <= now:
             return slot.replace(second=0, microsecond=0)
@@ -38,6 +40,15 @@ def eod_slot_latest(config, *, now=None) -> datetime:
 
 def grace() -> timedelta:
     return timedelta(minutes=int(getattr(settings, "ITBC_EOD_GRACE_MINUTES", 120)))
+
+
+def eod_slot_mark_missed(*, store, slot: datetime) -> SyncRun | None:
+    """Record an End of Day slot whose grace period passed before it ran (None if it already has a run)."""
+    return runs.run_mark_missed(
+        store=store, job=SyncRun.Job.EOD_EXPORT, scheduled_for=slot,
+        reason=f"The End of Day of {slot:%Y-%m-%d %H:%M} UTC did not run and the grace period "
+               f"({int(grace().total_seconds() // 60)} minutes) has passed.",
+    )
 
 
 def eod_catch_up(*, now=None, execute=None) -> dict:
@@ -64,11 +75,7 @@ def eod_catch_up(*, now=None, execute=None) -> dict:
         if SyncRun.objects.filter(store=store, job=SyncRun.Job.EOD_EXPORT, scheduled_for=slot).exists():
             continue
         if now - slot > grace():
-            missed = runs.run_mark_missed(
-                store=store, job=SyncRun.Job.EOD_EXPORT, scheduled_for=slot,
-                reason=f"The End of Day of {slot:%Y-%m-%d %H:%M} UTC did not run and the grace period "
-                       f"({int(grace().total_seconds() // 60)} minutes) has passed.",
-            )
+            missed = eod_slot_mark_missed(store=store, slot=slot)
             if missed:
                 result["missed"].append(missed.pk)
             continue

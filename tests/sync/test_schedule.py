@@ -1,9 +1,12 @@
 """The End of Day schedule: beat's crontab fires at the configured local time (DST-safe), the task runs a
 slot once, and a missed End of Day is caught up once within the grace period, else recorded as missed."""
 from datetime import UTC, datetime, time, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from plugin.configuration.models import BasicConfiguration
@@ -51,9 +54,14 @@ def test_beat_fires_at_the_configured_local_time_across_dst(shop_factory, day, s
     assert schedule.eod_slot_latest(config, now=slot_utc - timedelta(minutes=1)) == slot_utc - timedelta(days=1)
 
 
+def minutes_ago_local(minutes: int, zone="America/New_York") -> time:
+    return (timezone.now() - timedelta(minutes=minutes)).astimezone(ZoneInfo(zone)).time().replace(
+        second=0, microsecond=0)
+
+
 def test_the_fired_task_runs_its_slot_once(shop_factory):
     store, server = set_up(shop_factory)
-    config = schedule_eod(store)
+    config = schedule_eod(store, at=minutes_ago_local(5))  # beat fires within the grace period
     change_intellitrack_stock(store)
     tasks.eod_export(store.pk)
     tasks.eod_export(store.pk)  # beat (or a redelivery) fires twice: one run
@@ -109,3 +117,24 @@ def test_catch_up_and_stale_checks_are_in_beat_every_five_minutes():
         assert (periodic.task, periodic.enabled) == (task, True)
         assert (periodic.interval.every, periodic.interval.period) == (5, "minutes")
     assert tasks.eod_catch_up() == {"caught_up": [], "missed": [], "skipped": []}
+
+
+def test_beat_firing_late_past_the_grace_period_records_the_slot_missed(shop_factory):
+    # After downtime beat fires the overdue crontab itself: three hours after the slot (grace: two).
+    store, _server = shop_factory(products=5, orders=0)
+    config = schedule_eod(store, at=minutes_ago_local(180))
+    slot = schedule.eod_slot_latest(config)
+    BasicConfiguration.objects.filter(pk=config.pk).update(updated_at=slot - timedelta(days=1))
+    with override_settings(ITBC_EOD_GRACE_MINUTES=120):
+        tasks.eod_export(store.pk)
+        tasks.eod_export(store.pk)
+    run = SyncRun.objects.get(store=store, job=SyncRun.Job.EOD_EXPORT)
+    assert (run.status, run.scheduled_for) == (SyncRun.Status.MISSED, slot)
+    assert "grace period" in run.error
+
+
+def test_an_end_of_day_time_with_seconds_files_the_firing_under_that_day():
+    config = SimpleNamespace(effective_eod_timezone="America/New_York", eod_time=time(18, 0, 30))
+    # beat's crontab has minutes only: it fires at 18:00:00 local (22:00 UTC in summer)
+    fired = datetime(2026, 7, 15, 22, 0, 0, 200000, tzinfo=UTC)
+    assert schedule.eod_slot_latest(config, now=fired) == datetime(2026, 7, 15, 22, 0, tzinfo=UTC)
