@@ -136,20 +136,20 @@ def _order_import_guard(division: Division) -> None:
 
 
 def ledger_high_water() -> tuple[int, int]:
-    """The highest InventoryTransaction id and Pick id whose writers have all finished."""
-    is_postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        if is_postgres:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [LEDGER_LOCK_KEY])
-        try:
-            cursor.execute(
-                f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {InventoryTransaction._meta.db_table}),"
-                f" (SELECT COALESCE(MAX(id), 0) FROM {Pick._meta.db_table})"
-            )
-            transaction_id, pick_id = cursor.fetchone()
-        finally:
-            if is_postgres:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [LEDGER_LOCK_KEY])
+    """The highest InventoryTransaction id and Pick id whose writers have all finished.
+
+    The exclusive lock is a transaction lock, so it ends with the transaction whatever happens; a
+    session lock whose unlock failed in an aborted transaction would stay with the connection and
+    block every writer. Inside a caller's atomic block the lock lasts until that block commits, so
+    call this outside a transaction that changes stock."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+        cursor.execute(
+            f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {InventoryTransaction._meta.db_table}),"
+            f" (SELECT COALESCE(MAX(id), 0) FROM {Pick._meta.db_table})"
+        )
+        transaction_id, pick_id = cursor.fetchone()
     return transaction_id, pick_id
 
 

@@ -213,3 +213,37 @@ def test_two_bulk_runs_over_the_same_rows_in_opposite_orders_do_not_deadlock(pla
         jobs = [run(pairs), run(list(reversed(pairs)))]
     outcomes = run_together(*jobs, timeout=60)
     assert all(isinstance(outcome, list) for outcome in outcomes), outcomes
+
+
+def _ledger_lock_is_free() -> bool:
+    """Asked from another connection: could a stock writer take the ledger lock now?"""
+    answer = []
+
+    def probe():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [services.LEDGER_LOCK_KEY])
+                answer.append(cursor.fetchone()[0])
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join(10)
+    return answer == [True]
+
+
+def test_a_failed_high_water_read_inside_a_transaction_does_not_keep_the_ledger_lock(place, monkeypatch):
+    """The read fails inside the caller's transaction; once that transaction is gone, writers must be
+    able to go on (a session lock whose unlock failed would block them for the connection's lifetime)."""
+    from django.db import DatabaseError
+
+    from plugin.intellitrack.models import Pick
+
+    monkeypatch.setattr(Pick._meta, "db_table", "no_such_table")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        services.ledger_high_water()
+    monkeypatch.undo()
+    assert _ledger_lock_is_free()
+    services.inventory_receive(item=place.item, location=place.loc_a, uom=place.ea, quantity=1)
+    assert services.ledger_high_water()[0] == InventoryTransaction.objects.latest("id").id
