@@ -116,13 +116,21 @@ def basic_configuration(request, pk):
     return render(request, "configuration/basic.html", _tab_context(request, store, "basic", form=form))
 
 
+LARGEST_ID = 2**63 - 1  # of a 64-bit primary key
+
+
 def _optional_id(request, name: str) -> int | None:
+    """The id in query parameter `name`, None when absent. ValueError says why it is no id."""
     raw = request.GET.get(name, "")
     if raw == "":
         return None
-    if not raw.isdigit():
-        raise ValueError(name)
-    return int(raw)
+    # isdigit() alone also accepts digits int() refuses, such as "²".
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValueError(f"'{name}' must be a number.")
+    digits = raw.lstrip("0") or "0"  # int() refuses very long strings, even of leading zeros
+    if len(digits) > len(str(LARGEST_ID)) or int(digits) > LARGEST_ID:
+        raise ValueError(f"'{name}' is larger than any id.")
+    return int(digits)
 
 
 @login_required
@@ -135,7 +143,7 @@ def basic_configuration_options(request, pk):
         division_id = _optional_id(request, "division")
         site_id = _optional_id(request, "site")
     except ValueError as exc:
-        return JsonResponse({"error": f"'{exc}' must be a number."}, status=400)
+        return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse(master_data_options(division_id=division_id, site_id=site_id))
 
 

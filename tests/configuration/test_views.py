@@ -245,7 +245,7 @@ def test_out_of_range_ids_are_refused_not_500(users, store, master):
     client = client_for(users["admin"])
     huge = "9" * 25
     response = client.get(reverse("configuration:basic-options", args=[store.pk]), {"division": huge, "site": huge})
-    assert response.status_code == 200 and response.json()["sites"] == []
+    assert response.status_code == 400 and response.json()["error"] == "'division' is larger than any id."
     response = client.post(reverse("configuration:basic", args=[store.pk]),
                            basic_data(master, default_division=huge, default_location=huge))
     assert response.status_code == 200
@@ -298,3 +298,22 @@ def test_a_moment_beyond_the_datetime_range_in_utc_is_a_field_error(users, store
     assert response.status_code == 200 and "last_auto_sync_completed_on" in response.context["form"].errors
     for tab in TABS:
         assert client.get(reverse(f"configuration:{tab}", args=[store.pk])).status_code == 200, tab
+
+
+@pytest.mark.parametrize("params,error", [
+    ({"division": "abc", "site": "99999999999999999999"}, "'division' must be a number."),
+    ({"division": "\u00b2"}, "'division' must be a number."),
+    ({"division": "1", "site": "\u00b2"}, "'site' must be a number."),
+    ({"division": "-1"}, "'division' must be a number."),
+    ({"division": "1", "site": "9" * 5000}, "'site' is larger than any id."),
+    ({"division": "0" * 5000 + "1", "site": "9223372036854775808"}, "'site' is larger than any id."),
+])
+def test_options_endpoint_names_the_bad_parameter(users, store, params, error):
+    response = client_for(users["viewer"]).get(reverse("configuration:basic-options", args=[store.pk]), params)
+    assert response.status_code == 400 and response.json() == {"error": error}
+
+
+def test_options_endpoint_takes_the_largest_id(users, store):
+    response = client_for(users["viewer"]).get(reverse("configuration:basic-options", args=[store.pk]),
+                                               {"division": "9223372036854775807", "site": "9223372036854775807"})
+    assert response.status_code == 200 and response.json()["sites"] == [] and response.json()["locations"] == []
