@@ -199,6 +199,8 @@ class BigCommerceClient:
         log_path = urlsplit(url).path
         attempt = 0
         rate_limit_waits = 0
+        # Whether an earlier try of this request may have been carried out although its answer was lost.
+        maybe_applied = False
         while True:
             self._wait_for_budget()
             started = time.monotonic()
@@ -215,6 +217,7 @@ class BigCommerceClient:
                 logger.warning("%s %s failed (%s) after %dms", method, log_path, type(exc).__name__, elapsed_ms)
                 if (unsent or idempotent) and attempt < self.max_retries:
                     attempt += 1
+                    maybe_applied = maybe_applied or not unsent
                     self._sleep(self._backoff(attempt))
                     continue
                 what = f"{method} {log_path}"
@@ -253,6 +256,7 @@ class BigCommerceClient:
 
             if status in RETRYABLE_STATUSES and idempotent and attempt < self.max_retries:
                 attempt += 1
+                maybe_applied = True
                 logger.warning("%s %s %s; retry %d", method, log_path, status, attempt)
                 self._sleep(self._backoff(attempt))
                 continue
@@ -270,6 +274,10 @@ class BigCommerceClient:
                         error_class = TransientError if idempotent else OutcomeUnknownError
                         raise error_class(f"{method} {log_path} answered {status} with a body that is not JSON.",
                                           status=status, method=method, path=log_path) from None
+            if status == 404 and method == "DELETE" and maybe_applied:
+                # An earlier try removed it and its answer was lost: what was asked for is done.
+                logger.info("%s %s found nothing on a retry; counted as done", method, log_path)
+                return status, None
             if status >= 400:
                 raise self._error_for(status, payload, method=method, path=log_path, idempotent=idempotent)
             return status, payload

@@ -10,6 +10,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 from plugin.bigcommerce.errors import (
     AuthError,
     ConnectionFailedError,
+    NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
     TransientError,
@@ -268,3 +269,24 @@ def test_the_token_never_reaches_logs_errors_or_reprs(caplog):
         assert TOKEN not in str(exc.body) and TOKEN not in str(vars(exc))
     assert "********" in str(caught[0])
     assert TOKEN not in repr(client)
+
+
+@responses.activate
+@pytest.mark.parametrize("first", [502, "dropped"])
+def test_a_repeated_delete_that_finds_nothing_counts_as_done(first):
+    """The first DELETE may have removed the hook before its answer was lost; the retry's 404 then
+    means the work is done, not that the hook never existed."""
+    if first == "dropped":
+        responses.delete(f"{V3}/hooks/4", body=dropped())
+    else:
+        responses.delete(f"{V3}/hooks/4", status=first)
+    responses.delete(f"{V3}/hooks/4", status=404, json={"title": "Not found"})
+    assert make_client().delete_hook(4) == {}
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_first_delete_that_finds_nothing_is_not_found():
+    responses.delete(f"{V3}/hooks/4", status=404, json={"title": "Not found"})
+    with pytest.raises(NotFoundError):
+        make_client().delete_hook(4)
