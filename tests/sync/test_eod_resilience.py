@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
+from plugin.intellitrack.gateway import EmbeddedGateway
 from plugin.sync import locks, runs, tasks
 from plugin.sync.models import StoreItemLink, SyncRun, SyncRunItem
 from tests.sync.conftest import run_job, store_level
@@ -126,3 +129,53 @@ def test_retry_recovered_after_its_worker_died_resends_the_first_runs_failed_ite
     assert r3.total == 1
     assert list(r3.items.values_list("detail__ref", "outcome")) == [(link.id, SyncRunItem.Outcome.OK)]
     assert store_level(server.state, link) == expected[link.id]
+
+
+def _pick_one_in_another_connection(store) -> int:
+    """Pick one unit of an open order line in its own thread (its own connection, committed at once);
+    returns the item picked."""
+    from plugin.intellitrack import services as it
+    from plugin.intellitrack.models import InventoryRecord, PickingOrderLine
+
+    picked = {}
+
+    def pick():
+        try:
+            location = store.basic_configuration.default_location
+            stocked = InventoryRecord.objects.filter(location=location, on_hand__gte=1).values_list("item_id")
+            line = (PickingOrderLine.objects.filter(order__source_store=store, order__status="open",
+                                                    item_id__in=stocked)
+                    .select_related("item", "order").order_by("id").first())
+            it.order_pick(line=line, quantity=1, location=location)
+            picked["item"] = line.item_id
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=pick)
+    thread.start()
+    thread.join()
+    return picked["item"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_pick_committed_between_the_on_hand_and_unpicked_reads_is_not_counted_twice(shop_factory, monkeypatch):
+    store, server = set_up(shop_factory)
+    read_unpicked = EmbeddedGateway.unpicked_by_item
+    picked = {}
+
+    def unpicked_then_a_pick_commits(self, *args, **kwargs):
+        result = read_unpicked(self, *args, **kwargs)
+        if not picked:
+            picked["item"] = _pick_one_in_another_connection(store)
+        return result
+
+    monkeypatch.setattr(EmbeddedGateway, "unpicked_by_item", unpicked_then_a_pick_commits)
+    with CaptureQueriesContext(connection) as captured:
+        run = run_job(store, Job.EOD_EXPORT)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    isolation = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SET TRANSACTION")]
+    assert isolation == ["SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"]  # once, whatever the size
+    # A pick lowers on-hand and unpicked alike: the level is the same before and after it.
+    assert mismatches(store, server) == {}
+    assert StoreItemLink.objects.filter(store=store, item_id=picked["item"]).exists()

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
 
@@ -61,6 +61,26 @@ def _scope_kwargs(ctx: JobContext) -> dict:
     }
 
 
+def stock_snapshot(ctx: JobContext, *, with_unpicked: bool) -> tuple[dict, dict]:
+    """On-hand and unpicked by item: one aggregate each over the whole scope (the dicts hold only items
+    with stock / something unpicked). On PostgreSQL both are read in one REPEATABLE READ transaction, so
+    they see one snapshot: under READ COMMITTED a pick committing between them lowers on-hand after
+    unpicked was read, and the unit counts twice."""
+
+    def read():
+        unpicked = ctx.gateway.unpicked_by_item(ctx.store.pk) if with_unpicked else {}
+        on_hand = ctx.gateway.on_hand_by_item(item_ids=None, **_scope_kwargs(ctx))
+        return on_hand, unpicked
+
+    # Inside an outer atomic block the isolation level is already set by then (and is the caller's).
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return read()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # must come first
+        return read()
+
+
 def store_levels_read(ctx: JobContext, progress: runs.RunProgress | None = None) -> StoreLevels:
     """The store's current levels at the configured location, a page at a time."""
     levels = StoreLevels()
@@ -87,7 +107,7 @@ def _batches(links: Iterator, size: int) -> Iterator[list]:
 
 def eod_export_run(ctx: JobContext) -> dict:
     """A fixed number of statements whatever the store's size: one aggregate each for on-hand and
-    unpicked, one streamed read of the links, then (at the end) one COPY of the item outcomes, one UPDATE
+    unpicked (with the statement that makes them one snapshot), one streamed read of the links, then (at the end) one COPY of the item outcomes, one UPDATE
     of the links joined to them and one of the run's counters. Progress between them is written on a
     timer (runs.RunProgress), never per batch."""
     run, store, config = ctx.run, ctx.store, ctx.config
@@ -99,9 +119,7 @@ def eod_export_run(ctx: JobContext) -> dict:
         link_ids = [ref for ref in refs if isinstance(ref, int)]
     runs.run_set_total(run=run, total=len(link_ids) if link_ids is not None else binder.links_count(store=store))
     progress = runs.RunProgress(run=run, lock=ctx.lock)
-    # One aggregate each over the whole scope; the dicts hold only items with stock / something unpicked.
-    unpicked = ctx.gateway.unpicked_by_item(store.pk) if flag else {}
-    on_hand = ctx.gateway.on_hand_by_item(item_ids=None, **_scope_kwargs(ctx))
+    on_hand, unpicked = stock_snapshot(ctx, with_unpicked=flag)
     store_levels = store_levels_read(ctx, progress) if dry_run else None
     spool = runs.RunItemSpool(run=run)
     requests_sent = 0
