@@ -99,8 +99,12 @@ def config_export(command, options) -> int:
         return 2
     text = json.dumps(configuration_export(store=store), indent=2, sort_keys=False) + "\n"
     if options.get("output"):
-        with open(options["output"], "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(options["output"], "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            command.stderr.write(f"Cannot write {options['output']}: {exc.strerror}")
+            return 2
         command.stderr.write(f"Configuration of {store.name} written to {options['output']}.")
     else:
         command.stdout.write(text, ending="")

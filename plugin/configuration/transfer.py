@@ -30,9 +30,10 @@ class ConfigurationFileError(Exception):
 
 
 def configuration_export(*, store: StoreConnection) -> dict:
+    # A store created outside the services may lack its row yet: it then has the defaults.
     configuration = BasicConfiguration.objects.select_related(
         "default_division", "default_site", "default_location", "default_uom"
-    ).get(store=store)
+    ).filter(store=store).first() or BasicConfiguration(store=store)
     basic = {}
     for key in BASIC_KEYS:
         value = getattr(configuration, key)
@@ -184,7 +185,7 @@ def configuration_import(*, store: StoreConnection, user, document) -> BasicConf
     connection_form = StoreConnectionForm(
         data=_form_data(model_to_dict(store, fields=StoreConnectionForm.Meta.fields), connection), instance=store
     )
-    configuration = BasicConfiguration.objects.get(store=store)
+    configuration, _ = BasicConfiguration.objects.get_or_create(store=store)  # undone with a refused file
     basic_values = model_to_dict(configuration, fields=BasicConfigurationForm.Meta.fields)
     basic_form = BasicConfigurationForm(data=_form_data(basic_values, basic), instance=configuration)
     connection_ok = connection_form.is_valid()

@@ -310,3 +310,35 @@ def test_non_utf8_standard_input_is_refused(store, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b'{"store": "\xff"}'), encoding="utf-8"))
     code, out, err = itbc("config", "import", "--store", store.name, "-")
     assert code == 2 and "standard input is not UTF-8 text: byte 0xff" in err
+
+
+def test_a_store_without_its_configuration_row_exports_and_imports(tmp_path):
+    from .factories import StoreConnectionFactory
+
+    bare = StoreConnectionFactory(name="bare")  # made outside the services: no Basic Configuration yet
+    code, out, err = itbc("config", "export", "--store", "bare")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["basic_configuration"]["sync_interval_minutes"] == 15
+    document["basic_configuration"]["sync_interval_minutes"] = 30
+    target = tmp_path / "bare.json"
+    target.write_text(json.dumps(document))
+    code, out, err = itbc("config", "import", "--store", "bare", str(target))
+    assert code == 0, err
+    assert BasicConfiguration.objects.get(store=bare).sync_interval_minutes == 30
+
+
+def test_a_refused_import_leaves_a_store_without_its_row_as_it_was(tmp_path):
+    from .factories import StoreConnectionFactory
+
+    bare = StoreConnectionFactory(name="bare")
+    target = tmp_path / "bad.json"
+    target.write_text(json.dumps({"format": FILE_FORMAT, "version": 1, "basic_configuration": {"sync_interval_minutes": 0}}))
+    code, out, err = itbc("config", "import", "--store", "bare", str(target))
+    assert code == 2 and "basic_configuration.sync_interval_minutes:" in err
+    assert not BasicConfiguration.objects.filter(store=bare).exists()
+
+
+def test_export_to_an_unwritable_place(store, tmp_path):
+    code, out, err = itbc("config", "export", "--store", store.name, "--output", str(tmp_path / "missing" / "x.json"))
+    assert code == 2 and "Cannot write" in err and "No such file or directory" in err
