@@ -157,6 +157,18 @@ def item_list(
     return items.order_by("division__code", "item_number")
 
 
+def item_list_with_on_hand(
+    *, division: Division | int | None = None, query: str = "", active: bool | None = None
+) -> QuerySet[Item]:
+    """`item_list` with each item's total on-hand in single units (on_hand x each-count) as `on_hand`;
+    None for an item without records."""
+    return (
+        item_list(division=division, query=query, active=active)
+        .annotate(on_hand=Sum(F("inventory_records__on_hand") * F("inventory_records__uom__each_count")))
+        .order_by("division__code", "item_number", "pk")
+    )
+
+
 def item_transaction_list(*, item: Item | int) -> QuerySet[InventoryTransaction]:
     """An item's ledger history, newest first."""
     return (

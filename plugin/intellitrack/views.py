@@ -120,11 +120,7 @@ def item_list(request):
     form = ItemFilterForm(request.GET or None)
     valid = not form.is_bound or form.is_valid()
     query = form.cleaned_data.get("q", "").strip() if form.is_bound and valid else ""
-    items = (
-        selectors.item_list(query=query)
-        .annotate(on_hand=Sum("inventory_records__on_hand"))
-        .order_by("division__code", "item_number", "pk")
-    )
+    items = selectors.item_list_with_on_hand(query=query)
     if not valid:
         items = items.none()
     context = {"form": form, "page_obj": _page(request, items), "q": query}

@@ -10,6 +10,7 @@ from django.urls import reverse
 from plugin.intellitrack import services, views
 from plugin.intellitrack.models import InventoryRecord, InventoryTransaction, Pick, PickingOrder
 from tests.api.scenario import on_hand, warehouse
+from tests.intellitrack.factories import UOMFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -528,3 +529,15 @@ def test_item_search_with_a_nul_shows_a_field_error(viewer_client, wh):
 @pytest.mark.parametrize("name", ["intellitrack:item-detail", "intellitrack:order-detail"])
 def test_detail_pages_of_a_huge_id_are_not_found(viewer_client, wh, name):
     assert viewer_client.get(reverse(name, args=[int(HUGE)])).status_code == 404
+
+
+def test_item_list_shows_on_hand_in_single_units(viewer_client, wh):
+    case = UOMFactory(division=wh.widget.division, code="CS", each_count=12)
+    services.inventory_receive(item=wh.gadget, location=wh.a01, uom=case, quantity=1)
+    before = sum(
+        r.on_hand * r.uom.each_count
+        for r in InventoryRecord.objects.filter(item=wh.gadget).select_related("uom")
+    )
+    rows = _rows(viewer_client.get(reverse("intellitrack:item-list") + "?q=G-200"), "item-table")
+    [row] = [row for row in rows if ">G-200<" in row]
+    assert re.search(rf'<td class="text-end">{before}</td>', row), row

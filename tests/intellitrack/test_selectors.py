@@ -200,3 +200,10 @@ def test_item_list_searches_numbers_and_descriptions(stocked):
         "GADGET",
         "WIDGET",
     ]
+
+
+def test_item_list_with_on_hand_counts_single_units(stocked):
+    """WIDGET: 5 + 7 + 11 each, plus 2 cases of 12; GADGET 3; the foreign item is not in the division."""
+    p = stocked
+    items = selectors.item_list_with_on_hand(division=p.division)
+    assert [(item.item_number, item.on_hand) for item in items] == [("GADGET", 3), ("WIDGET", 47)]
