@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -107,9 +108,13 @@ def inventory_adjust(request, pk):
 
 
 def _safe_next(request):
-    # Only a path on this site, so the form cannot redirect elsewhere.
+    # Only a path on this site, so the form cannot redirect elsewhere (Django's check also refuses the
+    # backslash forms that browsers read as "//host").
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    return candidate if candidate.startswith("/") and not candidate.startswith("//") else ""
+    on_this_site = candidate.startswith("/") and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts=None, require_https=request.is_secure()
+    )
+    return candidate if on_this_site else ""
 
 
 # --- Items ----------------------------------------------------------------------------------------

@@ -239,10 +239,18 @@ def test_adjust_returns_to_the_filtered_list(operator_client, wh):
         _adjust_url(record), {"mode": "delta", "quantity": 1, "reason": "found", "next": back}
     )
     assert response["Location"] == back
-    response = operator_client.post(
-        _adjust_url(record), {"mode": "delta", "quantity": 1, "reason": "found", "next": "https://evil.test/"}
-    )
-    assert response["Location"] == reverse("intellitrack:inventory-list")
+    # Browsers read a backslash as a slash, so "/\\evil.test" would leave the site too.
+    for elsewhere in [
+        "https://evil.test/",
+        "//evil.test/",
+        "/\\evil.test/",
+        "/\\/evil.test/",
+        "\\\\evil.test",
+    ]:
+        response = operator_client.post(
+            _adjust_url(record), {"mode": "delta", "quantity": 1, "reason": "found", "next": elsewhere}
+        )
+        assert response["Location"] == reverse("intellitrack:inventory-list"), elsewhere
 
 
 @pytest.mark.parametrize(
