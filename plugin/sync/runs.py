@@ -6,6 +6,7 @@ A job whose statements must not grow with its size (End of Day) uses RunProgress
 on a timer, and RunItemSpool, which keeps outcomes in a temporary file and loads them in one COPY."""
 import csv
 import json
+import logging
 import tempfile
 import time
 from collections import Counter
@@ -21,6 +22,8 @@ from django.utils import timezone
 
 from . import locks
 from .models import SyncRun, SyncRunItem
+
+logger = logging.getLogger(__name__)
 
 RUN_ITEM_BATCH = 2000
 KEY_MAX = SyncRunItem._meta.get_field("key").max_length
@@ -60,18 +63,20 @@ def runs_mark_stale(*, store=None, job: str | None = None) -> int:
         filters["store"] = store
     if job is not None:
         filters["job"] = job
-    running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - stale_after(), **filters)
-    queued = SyncRun.objects.filter(status=SyncRun.Status.QUEUED, created_at__lt=now - queued_stale_after(), **filters)
+    # Each condition is checked again in the UPDATE: a run that heartbeats, or a queued run a worker
+    # starts, between the read and the update is alive and must not be marked.
+    running = {"status": SyncRun.Status.RUNNING, "heartbeat_at__lt": now - stale_after()}
+    queued = {"status": SyncRun.Status.QUEUED, "created_at__lt": now - queued_stale_after()}
     marked = 0
-    for queryset, why in (
+    for condition, why in (
         (running, "The worker stopped reporting progress; the run was marked stale."),
         (queued, "No worker started this run; it was marked stale."),
     ):
-        for run in queryset.only("pk", "store_id", "job"):
+        for run in SyncRun.objects.filter(**condition, **filters).only("pk", "store_id", "job"):
             # A worker still holding the Redis lock is alive, whatever its heartbeat says.
             if locks.lock_holder(store_id=run.store_id, job=run.job) == run.pk:
                 continue
-            marked += SyncRun.objects.filter(pk=run.pk, status__in=SyncRun.ACTIVE_STATUSES).update(
+            marked += SyncRun.objects.filter(pk=run.pk, **condition).update(
                 status=SyncRun.Status.STALE, finished_at=now, error=why
             )
     return marked
@@ -329,7 +334,8 @@ def run_heartbeat(*, run: SyncRun, lock=None) -> None:
 
 
 def run_finish(*, run: SyncRun, error: str = "", summary: dict | None = None) -> SyncRun:
-    """Close a run: failed on an infrastructure error, partial when any item failed, else succeeded."""
+    """Close a running run: failed on an infrastructure error, partial when any item failed, else
+    succeeded. A run marked stale meanwhile stays stale: a new run may already have taken its place."""
     run.refresh_from_db(fields=["processed", "succeeded_count", "failed_count", "skipped_count", "summary"])
     if error:
         status = SyncRun.Status.FAILED
@@ -339,10 +345,27 @@ def run_finish(*, run: SyncRun, error: str = "", summary: dict | None = None) ->
         status = SyncRun.Status.SUCCEEDED
     merged = {**(run.summary or {}), **(summary or {})}
     now = timezone.now()
-    SyncRun.objects.filter(pk=run.pk).update(
+    finished = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
         status=status, finished_at=now, heartbeat_at=now, error=error[:5000], summary=merged
     )
+    if not finished:
+        run.refresh_from_db(fields=["status", "finished_at", "error"])
+        logger.warning("Run %s ended as %s but was already %s; left as it is", run.pk, status, run.status)
+        return run
     run.status, run.finished_at, run.error, run.summary = status, now, error[:5000], merged
+    return run
+
+
+def run_refuse(*, run: SyncRun, error: str, summary: dict | None = None) -> SyncRun:
+    """Close a queued run that cannot start (failed, with the reason), so it does not block its job."""
+    now = timezone.now()
+    merged = {**(run.summary or {}), **(summary or {})}
+    if SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.QUEUED).update(
+        status=SyncRun.Status.FAILED, finished_at=now, error=error[:5000], summary=merged
+    ):
+        run.status, run.finished_at, run.error, run.summary = SyncRun.Status.FAILED, now, error[:5000], merged
+    else:
+        run.refresh_from_db(fields=["status", "finished_at", "error", "summary"])
     return run
 
 

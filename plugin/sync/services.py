@@ -103,9 +103,14 @@ def run_execute(*, run_id: int, client=None, gateway=None) -> SyncRun | None:
         return None
     lock = locks.JobLock(store_id=run.store_id, job=run.job, run_id=run.pk)
     if not lock.acquire():
-        logger.info("Run %s not started: run %s holds the lock", run.pk,
-                    locks.lock_holder(store_id=run.store_id, job=run.job))
-        return None
+        holder = locks.lock_holder(store_id=run.store_id, job=run.job)
+        if holder == run.pk:
+            return None  # a second delivery of this run's task: the first one is executing it
+        # Left queued, the run would block its job until marked stale (an End of Day's step would never run).
+        logger.info("Run %s not started: run %s holds the lock", run.pk, holder)
+        return runs.run_refuse(run=run, summary={"lock_held_by": holder},
+                               error=f"Not started: lock held by run #{holder or '?'} "
+                                     "(another run of this job for this store).")
     try:
         if not runs.run_start(run=run):
             return None
@@ -164,16 +169,19 @@ def _bootstrap(ctx: JobContext, *, client, gateway) -> dict:
 
 def _eod_with_orders_first(ctx: JobContext, *, client, gateway) -> dict:
     orders_run = None
-    note = ""
+    busy_with = None  # another order import in progress: export with what it has imported
     try:
         orders_run = _child_run(ctx, Job.IMPORT_ORDERS, client=client, gateway=gateway)
     except runs.RunInProgress as exc:
-        note = f"Orders were being imported by run #{exc.run.pk if exc.run else '?'}; exported with what it has imported."
-    if orders_run is not None and orders_run.status == SyncRun.Status.FAILED:
+        busy_with = exc.run.pk if exc.run else "?"
+    if orders_run is not None and "lock_held_by" in (orders_run.summary or {}):
+        # The other import still held the lock (it was finishing): the same case.
+        busy_with = orders_run.summary["lock_held_by"] or "?"
+    elif orders_run is not None and orders_run.status == SyncRun.Status.FAILED:
         raise _StepFailed(f"Importing orders first failed (run #{orders_run.pk}): {orders_run.error}")
     summary = eod_export_run(ctx)
     summary["orders_run"] = orders_run.pk if orders_run else None
-    summary["orders_imported_first"] = orders_run is not None
-    if note:
-        summary["note"] = note
+    summary["orders_imported_first"] = busy_with is None
+    if busy_with is not None:
+        summary["note"] = f"Orders were being imported by run #{busy_with}; exported with what it has imported."
     return summary
