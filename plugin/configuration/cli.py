@@ -6,6 +6,8 @@ import json
 import os
 import sys
 
+from django.core.management.base import CommandError
+
 from .forms import StoreConnectionForm
 from .models import BIGCOMMERCE_API_URL, StoreConnection
 from .services import store_connection_create
@@ -51,7 +53,10 @@ def read_access_token(command) -> str:
         return token.strip()
     if sys.stdin.isatty():
         command.stderr.write(f"Access token (or set {TOKEN_ENV}): ", ending="")
-    return sys.stdin.readline().strip()
+    try:
+        return sys.stdin.readline().strip()
+    except UnicodeDecodeError:
+        raise CommandError("The access token on standard input is not UTF-8 text.", returncode=2) from None
 
 
 def _store(command, name):

@@ -63,6 +63,10 @@ class StoreConnectionForm(forms.ModelForm):
             raise forms.ValidationError("Enter the access token: this store has none saved yet.")
         if token and any(ch.isspace() for ch in token):
             raise forms.ValidationError("An access token holds no spaces.")
+        # It travels in an HTTP header: other characters could not be sent (or stored, for the
+        # undecodable bytes a terminal passes on).
+        if token and not (token.isascii() and token.isprintable()):
+            raise forms.ValidationError("An access token holds letters, digits and ASCII punctuation only.")
         return token
 
 

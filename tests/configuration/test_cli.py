@@ -342,3 +342,24 @@ def test_a_refused_import_leaves_a_store_without_its_row_as_it_was(tmp_path):
 def test_export_to_an_unwritable_place(store, tmp_path):
     code, out, err = itbc("config", "export", "--store", store.name, "--output", str(tmp_path / "missing" / "x.json"))
     assert code == 2 and "Cannot write" in err and "No such file or directory" in err
+
+
+def test_store_add_refuses_a_token_that_is_not_utf8(monkeypatch):
+    from django.core.management.base import CommandError
+
+    monkeypatch.delenv("BIGCOMMERCE_ACCESS_TOKEN", raising=False)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"tok\xff\n"), encoding="utf-8"))
+    with pytest.raises(CommandError, match="not UTF-8 text") as refused:
+        itbc("store", "add", "--name", "shop", "--store-hash", "abc123")
+    assert refused.value.returncode == 2
+    assert not StoreConnection.objects.exists()
+
+
+def test_store_add_refuses_undecodable_bytes_a_terminal_passes_on(monkeypatch):
+    # Python reads a UTF-8 terminal with surrogateescape: a stray byte arrives as a lone surrogate.
+    monkeypatch.delenv("BIGCOMMERCE_ACCESS_TOKEN", raising=False)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"tok\xff\n"), encoding="utf-8",
+                                                      errors="surrogateescape"))
+    code, out, err = itbc("store", "add", "--name", "shop", "--store-hash", "abc123")
+    assert code == 2 and "access_token: An access token holds letters, digits and ASCII punctuation only." in err
+    assert not StoreConnection.objects.exists()

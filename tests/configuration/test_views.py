@@ -317,3 +317,14 @@ def test_options_endpoint_takes_the_largest_id(users, store):
     response = client_for(users["viewer"]).get(reverse("configuration:basic-options", args=[store.pk]),
                                                {"division": "9223372036854775807", "site": "9223372036854775807"})
     assert response.status_code == 200 and response.json()["sites"] == [] and response.json()["locations"] == []
+
+
+@pytest.mark.parametrize("token", ["t\u20acken", "t\u00f6ken", "tok\x00en", "tok\x07"])
+def test_a_token_that_cannot_travel_in_a_header_is_a_field_error(users, store, token):
+    url = reverse("configuration:cart", args=[store.pk])
+    data = {"name": store.name, "store_hash": store.store_hash, "api_base_url": store.api_base_url,
+            "timezone": store.timezone, "inventory_location_id": "1", "access_token": token}
+    response = client_for(users["admin"], raise_request_exception=False).post(url, data)
+    assert response.status_code == 200
+    assert "access_token" in response.context["form"].errors
+    assert StoreConnection.objects.get(pk=store.pk).access_token == TOKEN
