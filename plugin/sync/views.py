@@ -82,6 +82,19 @@ def run_detail(request, pk):
     })
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A cell as written to the CSV. SKUs and reasons come from the store: text a spreadsheet would run
+    as a formula gets a leading quote, so it opens as text. Numbers are left as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -100,7 +113,7 @@ def run_items_csv(request, pk):
     def rows():
         yield writer.writerow(header)
         for row in selectors.sync_run_items_iter(run=run, outcome=outcome):
-            yield writer.writerow(["" if value is None else value for value in row])
+            yield writer.writerow([csv_cell(value) for value in row])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-items.csv"'

@@ -178,3 +178,20 @@ def test_run_detail_ignores_a_bad_after(client, viewer_user, after):
     client.force_login(viewer_user)
     response = client.get(reverse("sync:run-detail", args=[run.pk]), {"after": after})
     assert response.status_code == 200
+
+
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(client, viewer_user):
+    run = runs.run_create(store=StoreFactory(), job="import_products")
+    runs.run_start(run=run)
+    keys = ['=HYPERLINK("http://x.example","go")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "SKU-1", "a=b"]
+    runs.run_items_record(run=run, outcomes=[
+        runs.ItemOutcome(key=key, outcome="failed", reason=f"={n}+1", quantity_before=-3, quantity_after=n,
+                         store_transaction_id="-tx")
+        for n, key in enumerate(keys)])
+    client.force_login(viewer_user)
+    response = client.get(reverse("sync:run-items-csv", args=[run.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))[1:]
+    assert [row[1] for row in rows] == ["'" + key for key in keys[:6]] + ["SKU-1", "a=b"]
+    assert {row[4] for row in rows} == {f"'={n}+1" for n in range(len(keys))}
+    assert {row[7] for row in rows} == {"'-tx"}
+    assert {row[5] for row in rows} == {"-3"}  # numbers stay numbers
