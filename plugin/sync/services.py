@@ -75,6 +75,22 @@ def job_trigger(
     return run
 
 
+def auto_sync_watermark_advance(*, run: SyncRun) -> bool:
+    """After a fully successful auto sync cycle, move the store's "Last Auto Sync Completed On" to the
+    cycle's start, so the next cycle lists the orders modified since (minus the overlap). A system write:
+    it stays out of the configuration's edit history."""
+    from plugin.configuration.models import BasicConfiguration
+
+    if run.status != SyncRun.Status.SUCCEEDED or run.started_at is None:
+        return False
+    config = BasicConfiguration.objects.filter(store_id=run.store_id).first()
+    if config is None:
+        return False
+    config.last_auto_sync_completed_on = run.started_at
+    config.save_without_historical_record(update_fields=["last_auto_sync_completed_on"])
+    return True
+
+
 def run_enqueue(*, run: SyncRun) -> None:
     from .tasks import run_job
 

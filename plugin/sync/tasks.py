@@ -70,7 +70,8 @@ def eod_export(store_id: int) -> None:
 
 @shared_task(name=AUTO_SYNC_TASK, acks_late=True, ignore_result=True)
 def auto_sync(store_id: int) -> None:
-    """The auto sync cycle's order import (the fulfillment and adjustment exports are not part of it yet)."""
+    """The auto sync cycle's order import (the fulfillment and adjustment exports are not part of it yet):
+    orders modified since the watermark, which moves to the cycle's start when it fully succeeds."""
     from plugin.configuration.models import StoreConnection
 
     store = StoreConnection.objects.filter(pk=store_id).first()
@@ -78,11 +79,13 @@ def auto_sync(store_id: int) -> None:
         return
     try:
         run = services.job_trigger(store=store, job=SyncRun.Job.IMPORT_ORDERS, trigger=SyncRun.Trigger.SCHEDULE,
-                                   enqueue=False)
+                                   options={"auto_sync": True}, enqueue=False)
     except Exception as exc:  # in progress, or a prerequisite missing: the next cycle tries again
         logger.info("Auto sync for store %s skipped: %s", store_id, exc)
         return
-    services.run_execute(run_id=run.pk)
+    finished = services.run_execute(run_id=run.pk)
+    if finished is not None:
+        services.auto_sync_watermark_advance(run=finished)
 
 
 @shared_task(name=EOD_CATCH_UP_TASK, ignore_result=True)

@@ -158,3 +158,76 @@ def test_end_of_day_dry_run_imports_orders_first_and_says_so(shop):
     assert orders.job == Job.IMPORT_ORDERS and orders.dry_run is False
     assert PickingOrder.objects.filter(source_store=store).exists()
     assert {key: dict(levels) for key, levels in server.state.stock.items()} == stock_before
+
+
+def _auto_sync_store(shop, *, watermark_minutes_ago=10):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from plugin.configuration.models import BasicConfiguration
+
+    store, server = shop
+    services.run_execute(run_id=services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False).pk)
+    BasicConfiguration.objects.filter(store=store).update(
+        order_statuses_to_import=[11, 9],
+        last_auto_sync_completed_on=timezone.now() - timedelta(minutes=watermark_minutes_ago))
+    return store, server
+
+
+def _place_order(server, store, *, sku=None):
+    link = StoreItemLink.objects.filter(store=store, tracking="product").order_by("id").first()
+    if sku is None:
+        server.state.set_stock(quantity=50, product_id=link.product_id)
+        return server.state.place_order(items=[{"product_id": link.product_id, "quantity": 1}], status_id=11)
+    return server.state.place_order(items=[{"sku": sku, "quantity": 1}], status_id=11)
+
+
+def test_auto_sync_lists_orders_modified_since_the_watermark_and_then_moves_it(shop):
+    from plugin.configuration.models import BasicConfiguration
+    from plugin.intellitrack.models import PickingOrder
+
+    store, server = _auto_sync_store(shop)
+    older = [o.id for o in server.state.orders.values() if o.status_id in (11, 9)]
+    assert older  # orders last modified before the watermark: the cycle leaves them alone
+    fresh = _place_order(server, store)
+    history = BasicConfiguration.history.filter(store=store).count()
+    tasks.auto_sync(store.pk)
+    run = SyncRun.objects.get(store=store, job=Job.IMPORT_ORDERS)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert set(PickingOrder.objects.filter(source_store=store).values_list("store_order_id", flat=True)) == {fresh.id}
+    config = BasicConfiguration.objects.get(store=store)
+    assert config.last_auto_sync_completed_on == run.started_at
+    assert BasicConfiguration.history.filter(store=store).count() == history  # a system write, not an edit
+
+
+def test_auto_sync_retries_a_waiting_order_the_listing_no_longer_shows_and_a_partial_cycle_keeps_the_watermark(shop):
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from plugin.configuration.models import BasicConfiguration
+    from plugin.intellitrack.models import PickingOrder
+    from tests.sync.test_product_import import _add
+
+    store, server = _auto_sync_store(shop)
+    new_pid, _ = _add(server.state, name="Late", tracking="product", skus=["LATE-1"])
+    server.state.set_stock(quantity=5, product_id=new_pid)
+    late = _place_order(server, store, sku="LATE-1")  # its product is not imported yet: the order waits
+    watermark = BasicConfiguration.objects.get(store=store).last_auto_sync_completed_on
+    tasks.auto_sync(store.pk)
+    first = SyncRun.objects.filter(store=store, job=Job.IMPORT_ORDERS).latest("pk")
+    assert first.status == SyncRun.Status.PARTIAL
+    assert BasicConfiguration.objects.get(store=store).last_auto_sync_completed_on == watermark
+
+    services.run_execute(run_id=services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False).pk)
+    server.state.orders[late.id].date_modified = time.time() - 86400  # out of the next listing's window
+    BasicConfiguration.objects.filter(store=store).update(
+        last_auto_sync_completed_on=timezone.now() - timedelta(minutes=10))
+    tasks.auto_sync(store.pk)
+    second = SyncRun.objects.filter(store=store, job=Job.IMPORT_ORDERS).latest("pk")
+    assert second.status == SyncRun.Status.SUCCEEDED, second.error
+    assert second.items.get(key=str(late.id)).action == "created"
+    assert PickingOrder.objects.filter(source_store=store, store_order_id=late.id).exists()
+    assert BasicConfiguration.objects.get(store=store).last_auto_sync_completed_on == second.started_at
