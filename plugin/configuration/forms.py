@@ -10,6 +10,8 @@ from plugin.intellitrack.models import Division, Location, Site
 from .models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
 from .selectors import default_uom_choices, store_has_item_links
 
+LARGEST_ID = 2**63 - 1  # of a 64-bit primary key
+
 TOKEN_KEEP_HELP = "Leave blank to keep the saved token."
 EARLIEST_SYNC_MOMENT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -127,15 +129,17 @@ class BasicConfigurationForm(forms.ModelForm):
         )
 
     def _chosen_id(self, name: str) -> int | None:
-        """The id the user picked (bound data) or the saved one; None when missing or not a number."""
+        """The id the user picked (bound data) or the saved one; None when missing, not a number, or
+        beyond any 64-bit id (SQLite refuses such a number outright instead of matching nothing)."""
         if self.is_bound:
             raw = self.data.get(self.add_prefix(name))
         else:
             raw = self.initial.get(name)
         try:
-            return int(raw) if raw not in (None, "") else None
+            value = int(raw) if raw not in (None, "") else None
         except (TypeError, ValueError):
             return None
+        return value if value is not None and 0 < value <= LARGEST_ID else None
 
     def clean_last_auto_sync_completed_on(self):
         moment = self.cleaned_data.get("last_auto_sync_completed_on")

@@ -62,7 +62,10 @@ class StoreConnection(models.Model):
     )
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
     inventory_location_id = models.PositiveIntegerField(
-        "BigCommerce inventory location id", default=1, validators=[MinValueValidator(1)]
+        "BigCommerce inventory location id",
+        default=1,
+        # BigCommerce's ids are 32-bit; the bound is the same whatever the database's integer range.
+        validators=[MinValueValidator(1), MaxValueValidator(2**31 - 1)],
     )
     # What the last "Test connection" read from the store.
     connection_tested_at = models.DateTimeField(null=True, blank=True)

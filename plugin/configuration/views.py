@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from plugin.audit.selectors import configuration_history
 
-from .forms import BasicConfigurationForm, StoreConnectionForm
+from .forms import LARGEST_ID, BasicConfigurationForm, StoreConnectionForm
 from .models import BasicConfiguration, StoreConnection
 from .selectors import master_data_options, store_get, store_status
 from .services import (
@@ -116,7 +116,6 @@ def basic_configuration(request, pk):
     return render(request, "configuration/basic.html", _tab_context(request, store, "basic", form=form))
 
 
-LARGEST_ID = 2**63 - 1  # of a 64-bit primary key
 
 
 def _optional_id(request, name: str) -> int | None:

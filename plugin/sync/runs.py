@@ -115,10 +115,15 @@ def run_create(
                 retry_of=retry_of,
             )
     except IntegrityError as exc:
-        if "syncrun_one_per_scheduled_slot" in str(exc):
-            raise SlotAlreadyRun(
-                SyncRun.objects.filter(store=store, job=job, scheduled_for=scheduled_for).first()
-            ) from exc
+        # Which constraint refused is read from the rows, not from the message: SQLite's message names
+        # columns, not constraints.
+        slot_run = (
+            SyncRun.objects.filter(store=store, job=job, scheduled_for=scheduled_for).first()
+            if scheduled_for is not None
+            else None
+        )
+        if slot_run is not None:
+            raise SlotAlreadyRun(slot_run) from exc
         raise RunInProgress(run_active(store=store, job=job)) from exc
 
 

@@ -1,6 +1,6 @@
 """Reads for the run pages: keyset-paginated run and item lists (fast on a million item rows)."""
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -43,8 +43,13 @@ def _parse_run_cursor(cursor: str) -> tuple[datetime, int] | None:
     position = keyset_id(pk)
     if moment is None or not position:
         return None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        # The database compares in UTC; an instant at the edge of the calendar has no UTC form.
+        moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
     return moment, position
 
 
