@@ -66,9 +66,13 @@ class ItemAdmin(admin.ModelAdmin):
     list_select_related = ["division"]
 
 
+ADDRESS_FIELDS = ["address1", "address2", "city", "state", "postal_code", "country"]
+
+
 class ShipToInline(admin.StackedInline):
     model = ShipTo
     extra = 0
+    fields = ["name", "company", *ADDRESS_FIELDS, "phone", "email"]
 
 
 @admin.register(Customer)
@@ -76,6 +80,7 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "account_number", "email", "city", "division"]
     list_filter = ["division"]
     search_fields = ["name", "account_number", "email"]
+    fields = ["division", "name", "account_number", "email", "phone", *ADDRESS_FIELDS]
     inlines = [ShipToInline]
 
 

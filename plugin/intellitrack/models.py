@@ -163,18 +163,26 @@ class InventoryTransaction(models.Model):
         return f"{self.kind} {self.quantity_delta:+d} item {self.item_id}"
 
 
-class Customer(models.Model):
-    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="customers")
-    name = models.CharField(max_length=200)
-    account_number = models.CharField(max_length=60, blank=True)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=50, blank=True)
+class PostalAddress(models.Model):
+    """The address lines a customer and each of its ship-tos carry."""
+
     address1 = models.CharField(max_length=255, blank=True)
     address2 = models.CharField(max_length=255, blank=True)
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=100, blank=True)
     postal_code = models.CharField(max_length=30, blank=True)
     country = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Customer(PostalAddress):
+    division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="customers")
+    name = models.CharField(max_length=200)
+    account_number = models.CharField(max_length=60, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -190,16 +198,10 @@ class Customer(models.Model):
         return self.name
 
 
-class ShipTo(models.Model):
+class ShipTo(PostalAddress):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ship_tos")
     name = models.CharField(max_length=200, blank=True)
     company = models.CharField(max_length=200, blank=True)
-    address1 = models.CharField(max_length=255, blank=True)
-    address2 = models.CharField(max_length=255, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    state = models.CharField(max_length=100, blank=True)
-    postal_code = models.CharField(max_length=30, blank=True)
-    country = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=50, blank=True)
     email = models.EmailField(blank=True)
 
