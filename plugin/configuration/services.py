@@ -73,6 +73,12 @@ def store_connection_update(*, store: StoreConnection, user, data: dict) -> Stor
     return store
 
 
+def basic_configuration_ensure(*, store: StoreConnection) -> BasicConfiguration:
+    """The store's Basic Configuration row, created empty when a store was made outside the services."""
+    configuration, _ = BasicConfiguration.objects.get_or_create(store=store)
+    return configuration
+
+
 @transaction.atomic
 def basic_configuration_update(*, store: StoreConnection, user, data: dict) -> BasicConfiguration:
     """Save validated Basic Configuration values and rewrite the store's schedules."""

@@ -10,7 +10,7 @@ from plugin.intellitrack.models import UOM, Division, Location, Site
 
 from .forms import BasicConfigurationForm, StoreConnectionForm
 from .models import BasicConfiguration, StoreConnection
-from .services import basic_configuration_update, store_connection_update
+from .services import basic_configuration_ensure, basic_configuration_update, store_connection_update
 
 FILE_FORMAT = "itbc-store-configuration"
 FILE_VERSION = 1
@@ -185,7 +185,7 @@ def configuration_import(*, store: StoreConnection, user, document) -> BasicConf
     connection_form = StoreConnectionForm(
         data=_form_data(model_to_dict(store, fields=StoreConnectionForm.Meta.fields), connection), instance=store
     )
-    configuration, _ = BasicConfiguration.objects.get_or_create(store=store)  # undone with a refused file
+    configuration = basic_configuration_ensure(store=store)  # undone with a refused file
     basic_values = model_to_dict(configuration, fields=BasicConfigurationForm.Meta.fields)
     basic_form = BasicConfigurationForm(data=_form_data(basic_values, basic), instance=configuration)
     connection_ok = connection_form.is_valid()

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from plugin.audit.selectors import configuration_history
 
 from .forms import LARGEST_ID, BasicConfigurationForm, StoreConnectionForm
-from .models import BasicConfiguration, StoreConnection
+from .models import StoreConnection
 from .selectors import master_data_options, store_get, store_status
 from .services import (
+    basic_configuration_ensure,
     basic_configuration_update,
     store_connection_create,
     store_connection_test,
@@ -47,7 +48,7 @@ def _store_or_404(pk) -> StoreConnection:
         raise Http404("No such store.")
     if not hasattr(store, "basic_configuration"):
         # A store created outside the services still gets its (empty) configuration row.
-        BasicConfiguration.objects.get_or_create(store=store)
+        basic_configuration_ensure(store=store)
         store = store_get(pk=pk)
     return store
 
