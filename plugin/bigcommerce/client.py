@@ -43,6 +43,8 @@ TRACKING_NUMBER_MAX = 50
 COMMENTS_MAX = 65535
 
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
+# The query that makes an order carry its lines (GET /v2/orders and /v2/orders/{id}).
+ORDER_LINES_INCLUDE = {"include": "consignments.line_items", "consignment_structure": "object"}
 ITEM_IDENTIFIERS = ("sku", "variant_id", "product_id")
 MAX_BUDGET_WAITS = 200  # a guard against a clock that never moves; each wait lasts until the window resets
 
@@ -128,6 +130,25 @@ def _error_detail(payload) -> tuple[str, dict]:
             return title, {str(i): e for i, e in enumerate(errors)}
         return title, {}
     return "", {}
+
+
+def order_line_items(order: dict) -> list[dict]:
+    """Every order product an order fetched with `include_lines=True` carries, from all its consignments
+    (shipping, pickups, downloads, gift certificates), in consignment order. Links (`{"url", "resource"}`)
+    are skipped. An order fetched without `include_lines` has no consignments: the answer is []."""
+    consignments = order.get("consignments")
+    if not isinstance(consignments, dict):
+        return []
+    groups = [consignments.get("shipping"), consignments.get("pickups"), consignments.get("downloads"),
+              (consignments.get("email") or {}).get("gift_certificates")]
+    lines: list[dict] = []
+    for group in groups:
+        for consignment in group or []:
+            items = consignment.get("line_items") if isinstance(consignment, dict) else None
+            if isinstance(items, dict):  # a single link where the spec's example shows one
+                items = [items]
+            lines.extend(item for item in items or [] if isinstance(item, dict) and "id" in item)
+    return lines
 
 
 class BigCommerceClient:
@@ -468,11 +489,19 @@ class BigCommerceClient:
 
     # -------------------------------------------------------------------------------------------- orders
 
-    def iter_order_pages(self, *, limit: int = V2_PAGE_LIMIT, **filters) -> Iterator[list[dict]]:
-        return self._iter_v2_pages("/orders", _query(filters), limit)
+    def iter_order_pages(self, *, include_lines: bool = False, limit: int = V2_PAGE_LIMIT,
+                         **filters) -> Iterator[list[dict]]:
+        """Pages of orders. With `include_lines`, each order carries `consignments` (object structure):
+        `{"pickups": [...], "shipping": [{"id": order address id, ..., "line_items": [order products]}],
+        "downloads": [...], "email": {"gift_certificates": [...]}}`; `order_line_items(order)` flattens it."""
+        params = _query(filters)
+        if include_lines:
+            params.update(ORDER_LINES_INCLUDE)
+        return self._iter_v2_pages("/orders", params, limit)
 
-    def get_order(self, order_id) -> dict:
-        return self._get_object("v2", f"/orders/{int(order_id)}")
+    def get_order(self, order_id, *, include_lines: bool = False) -> dict:
+        """One order; with `include_lines` it carries its lines in `consignments` as `iter_order_pages`."""
+        return self._get_object("v2", f"/orders/{int(order_id)}", dict(ORDER_LINES_INCLUDE) if include_lines else None)
 
     def get_orders_count(self, **filters) -> int:
         payload = self._get_object("v2", "/orders/count", _query(filters))

@@ -19,7 +19,10 @@ take a comma-separated list; `application/problem+json` bodies are parsed as JSO
 loaded without spec validation; a property both required and readOnly (the product `id` in the batch
 PUT) may be written; a product may carry `variants` (asked for with `include=variants`); a 204 with no
 body is accepted where the spec lists a 204 without content, and on any v2 collection GET (BigCommerce's
-way of saying "empty", even where the spec lists only 200)."""
+way of saying "empty", even where the spec lists only 200); a resource link (`*_Resource`) requires its
+`url` and `resource`, so `oneOf` [link, included objects] tells them apart. The strict property check takes a `oneOf` /
+`anyOf` as satisfied by any one alternative (an order's `consignments` and their `line_items` are a link or
+the included objects), and reports what the closest alternative lacks."""
 import copy
 import functools
 import json
@@ -137,6 +140,18 @@ def _products_may_include_variants(spec: dict) -> None:
     })
 
 
+def _resource_links_require_url_and_resource(spec: dict) -> None:
+    """An order's `consignments` and a consignment's `line_items` are `oneOf` [a link, the included
+    objects]. The link schemas (`orderConsignments_Resource`, `products_Resource`, ...) require nothing and
+    allow any other property, so included objects match the link too: `oneOf` then refuses good answers,
+    or passes bad ones when the included branch fails. A link always carries both its fields."""
+    schemas = (spec.get("components") or {}).get("schemas") or {}
+    for name, schema in schemas.items():
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if name.endswith("_Resource") and isinstance(properties, dict) and set(properties) == {"url", "resource"}:
+            schema["required"] = ["url", "resource"]
+
+
 @dataclass
 class SpecFile:
     name: str
@@ -182,6 +197,7 @@ def _spec_files() -> tuple[SpecFile, ...]:
         _comma_list_filters(raw)
         _required_is_writable(raw)
         _products_may_include_variants(raw)
+        _resource_links_require_url_and_resource(raw)
         server = raw["servers"][0]["url"]
         api = "v2" if server.rstrip("/").endswith("/v2") else "v3"
         spec = SpecFile(name=name, api=api, raw=raw)
@@ -232,6 +248,19 @@ def _collect_branches(spec: SpecFile, schema, out: list) -> None:
 
 
 def _undeclared(spec: SpecFile, schema, value, where: str, found: set) -> None:
+    resolved = spec.resolve(schema)
+    alternatives = (resolved.get("oneOf") or resolved.get("anyOf")) if isinstance(resolved, dict) else None
+    if alternatives and not any(resolved.get(key) for key in ("properties", "allOf", "items")):
+        # One alternative is enough (a link or the included object): report what the closest one lacks.
+        misses = []
+        for alternative in alternatives:
+            missed: set = set()
+            _undeclared(spec, alternative, value, where, missed)
+            if not missed:
+                return
+            misses.append(missed)
+        found.update(min(misses, key=len))
+        return
     branches: list = []
     _collect_branches(spec, schema, branches)
     if not branches:

@@ -1,7 +1,7 @@
 """The client against the sandbox store over real HTTP, every exchange checked against the OpenAPI files."""
 import pytest
 
-from plugin.bigcommerce.client import BigCommerceClient
+from plugin.bigcommerce.client import BigCommerceClient, order_line_items
 from plugin.bigcommerce.errors import AuthError, NotFoundError
 
 from .contract import ContractViolation, require_specs, validate_request, validate_response
@@ -61,6 +61,11 @@ def test_a_full_round_of_client_calls_against_the_sandbox_keeps_to_the_contract(
 
     orders = [o for page in client.iter_order_pages(limit=5) for o in page]
     assert len(orders) == client.get_orders_count()
+    with_lines = [o for page in client.iter_order_pages(limit=5, include_lines=True) for o in page]
+    assert [o["id"] for o in with_lines] == [o["id"] for o in orders]
+    assert order_line_items(with_lines[0]) == client.list_order_products(orders[0]["id"])
+    assert order_line_items(client.get_order(orders[0]["id"], include_lines=True)) == order_line_items(with_lines[0])
+    assert "consignments" not in orders[0] and order_line_items(orders[0]) == []
     order = orders[0]
     lines = client.list_order_products(order["id"])
     addresses = client.list_order_shipping_addresses(order["id"])

@@ -272,3 +272,47 @@ def test_a_missing_spec_folder_skips_locally_and_fails_under_ci(tmp_path, monkey
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="not found"):
         require_specs()
+
+
+SHIPPING_CONSIGNMENT = {
+    **ADDRESS, "id": 12, "form_fields": [], "shipping_method": "Flat Rate", "line_items": [ORDER_PRODUCT],
+    "items_total": 2, "items_shipped": 0, "base_cost": 5, "cost_ex_tax": 5, "cost_inc_tax": 5, "cost_tax": 0,
+    "cost_tax_class_id": 2, "base_handling_cost": 0, "handling_cost_ex_tax": 0, "handling_cost_inc_tax": 0,
+    "handling_cost_tax": 0, "handling_cost_tax_class_id": 2, "shipping_zone_id": 1,
+    "shipping_zone_name": "United States",
+}
+ORDER_WITH_LINES = {**ORDER, "consignments": {"pickups": [], "shipping": [SHIPPING_CONSIGNMENT], "downloads": [],
+                                              "email": {"gift_certificates": []}}}
+LINES_QUERY = {"include": "consignments.line_items", "consignment_structure": "object"}
+
+
+@responses.activate
+def test_orders_with_their_lines_keep_to_the_spec():
+    from plugin.bigcommerce.client import order_line_items
+
+    page_query = {**LINES_QUERY, "status_id": "11", "page": "1", "limit": "250"}
+    responses.get(f"{V2}/orders", json=[ORDER_WITH_LINES],
+                  match=[responses.matchers.query_param_matcher(page_query)])
+    responses.get(f"{V2}/orders/100", json=ORDER_WITH_LINES,
+                  match=[responses.matchers.query_param_matcher(LINES_QUERY)])
+    responses.get(f"{V2}/orders/100", json=ORDER, match=[responses.matchers.query_param_matcher({})])
+    client = make_client()
+    orders = [order for page in client.iter_order_pages(status_id=11, include_lines=True) for order in page]
+    assert [order_line_items(order) for order in orders] == [[ORDER_PRODUCT]]
+    assert order_line_items(client.get_order(100, include_lines=True)) == [ORDER_PRODUCT]
+    assert order_line_items(client.get_order(100)) == []  # without the include: the order as before
+    for call in responses.calls:
+        validate_request(call.request)
+        validate_response(call.request, call.response)
+
+
+@responses.activate
+def test_a_misspelled_field_of_an_included_line_fails_the_contract():
+    broken = {**ORDER_WITH_LINES, "consignments": {**ORDER_WITH_LINES["consignments"], "shipping": [
+        {**SHIPPING_CONSIGNMENT, "line_items": [{**ORDER_PRODUCT, "quantity_shiped": 0}]}]}}
+    responses.get(f"{V2}/orders/100", json=broken)
+    response = requests.get(f"{V2}/orders/100", params=LINES_QUERY, headers={"X-Auth-Token": TOKEN})
+    with pytest.raises(ContractViolation, match="quantity_shiped"):
+        validate_response(response.request, response)
+    with pytest.raises(ContractViolation):
+        validate_request(prepared("GET", f"{V2}/orders/100", params={**LINES_QUERY, "include": "consignment.lines"}))

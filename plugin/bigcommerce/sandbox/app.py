@@ -691,7 +691,58 @@ class SandboxApp:
         return Reply(200, {"data": self.hook_json(hook), "meta": {}})
 
     # ----- orders (v2) ---------------------------------------------------------------------------
-    def order_json(self, order: Order) -> dict:
+    @staticmethod
+    def _consignment_include(query: dict) -> str | None:
+        """What `include` asks for on an order: None, "consignments" or "consignments.line_items".
+        Only the object structure is served (the array structure is deprecated)."""
+        includes = {part.strip() for part in query.get("include", "").split(",") if part.strip()}
+        unknown = includes - {"consignments", "consignments.line_items"}
+        if unknown:
+            raise BadRequest(400, f"The include value(s) {', '.join(sorted(unknown))} are not supported.")
+        wanted = ("consignments.line_items" if "consignments.line_items" in includes
+                  else "consignments" if "consignments" in includes else None)
+        structure = query.get("consignment_structure")
+        if structure is not None and structure != "object":
+            raise BadRequest(400, "The query parameter 'consignment_structure' must be 'object'.")
+        if wanted and structure != "object":
+            raise BadRequest(400, "The sandbox serves consignments only with consignment_structure=object.")
+        return wanted
+
+    def consignments_json(self, order: Order, *, with_lines: bool) -> dict:
+        """An order's consignments in the object structure: one shipping consignment per shipping address
+        (its id is the order address id) with its lines, either as full order products or as links."""
+        base = f"https://api.bigcommerce.com/stores/{self.store_hash}/v2"
+        shipping = []
+        for address in order.addresses:
+            lines = [line for line in order.products if line.order_address_id == address.id]
+            if with_lines:
+                line_items = [self.order_product_json(order, line) for line in lines]
+            else:
+                line_items = [{"url": f"{base}/orders/{order.id}/products/{line.id}",
+                               "resource": f"/orders/{order.id}/products/{line.id}"} for line in lines]
+            consignment = {"id": address.id}
+            consignment.update(self.address_fields(address))
+            quotes = f"/orders/{order.id}/consignments/shipping/{address.id}/shipping_quotes"
+            consignment.update({
+                "form_fields": [], "shipping_method": address.shipping_method, "line_items": line_items,
+                "items_total": sum(line.quantity for line in lines),
+                "items_shipped": sum(line.quantity_shipped for line in lines),
+                "base_cost": 7.5, "cost_ex_tax": 7.5, "cost_inc_tax": 7.5, "cost_tax": 0, "cost_tax_class_id": 2,
+                "base_handling_cost": 0, "handling_cost_ex_tax": 0, "handling_cost_inc_tax": 0,
+                "handling_cost_tax": 0, "handling_cost_tax_class_id": 2, "shipping_zone_id": 1,
+                "shipping_zone_name": "United States",
+                "shipping_quotes": {"url": f"{base}{quotes}", "resource": quotes},
+            })
+            shipping.append(consignment)
+        return {"pickups": [], "shipping": shipping, "downloads": [], "email": {"gift_certificates": []}}
+
+    def order_json(self, order: Order, include: str | None = None) -> dict:
+        data = self._order_json(order)
+        if include:
+            data["consignments"] = self.consignments_json(order, with_lines=include == "consignments.line_items")
+        return data
+
+    def _order_json(self, order: Order) -> dict:
         base = f"https://api.bigcommerce.com/stores/{self.store_hash}/v2/orders/{order.id}"
         subtotal = order.subtotal
         shipping = 7.5
@@ -767,6 +818,7 @@ class SandboxApp:
                  "date_modified": lambda o: o.date_modified, "status_id": lambda o: o.status_id}
 
     def orders_list(self, query, body):
+        include = self._consignment_include(query)
         matches = self._order_filter(query)
         sort = query.get("sort", "id:asc")
         field_name, _, direction = sort.partition(":")
@@ -777,7 +829,7 @@ class SandboxApp:
         chosen = matches[start:start + limit]
         if not chosen:
             return Reply(204)
-        return Reply(200, [self.order_json(order) for order in chosen])
+        return Reply(200, [self.order_json(order, include) for order in chosen])
 
     def orders_count(self, query, body):
         matches = self._order_filter(query)
@@ -789,7 +841,8 @@ class SandboxApp:
         return Reply(200, {"statuses": statuses, "count": len(matches)})
 
     def order_get(self, query, body, order_id):
-        return Reply(200, self.order_json(self.state.get_order(order_id)))
+        include = self._consignment_include(query)
+        return Reply(200, self.order_json(self.state.get_order(order_id), include))
 
     # Fields an order update may carry; the sandbox acts on status_id, staff_notes and customer_message.
     ORDER_PUT_FIELDS = frozenset((
@@ -826,38 +879,39 @@ class SandboxApp:
             return Reply(204)
         return Reply(200, chosen)
 
+    def order_product_json(self, order: Order, line) -> dict:
+        """One order line as GET /v2/orders/{id}/products shows it (also the consignments' line_items)."""
+        total = line.price * line.quantity
+        return {
+            "id": line.id, "order_id": order.id, "product_id": line.product_id, "variant_id": line.variant_id,
+            "order_address_id": line.order_address_id, "name": line.name, "name_customer": line.name,
+            "name_merchant": line.name, "sku": line.sku, "upc": "", "type": "physical",
+            "base_price": money(line.price), "price_ex_tax": money(line.price), "price_inc_tax": money(line.price),
+            "price_tax": money(0), "base_total": money(total), "total_ex_tax": money(total),
+            "total_inc_tax": money(total), "total_tax": money(0), "quantity": line.quantity,
+            "base_cost_price": money(0), "cost_price_inc_tax": money(0), "cost_price_ex_tax": money(0),
+            "cost_price_tax": money(0), "weight": 1, "width": "0", "height": "0", "depth": "0",
+            "is_refunded": False, "quantity_refunded": 0, "refund_amount": money(0), "return_id": 0,
+            "wrapping_id": 0, "wrapping_name": "", "base_wrapping_cost": money(0),
+            "wrapping_cost_ex_tax": money(0), "wrapping_cost_inc_tax": money(0), "wrapping_cost_tax": money(0),
+            "wrapping_message": "", "quantity_shipped": line.quantity_shipped, "event_name": None,
+            "event_date": None, "fixed_shipping_cost": money(0), "ebay_item_id": "", "ebay_transaction_id": "",
+            "option_set_id": None, "parent_order_product_id": None, "is_bundled_product": False,
+            "bin_picking_number": "", "external_id": None, "brand": "", "applied_discounts": [],
+            "configurable_fields": [], "gift_certificate_id": None, "discounted_total_inc_tax": money(total),
+            "product_options": [
+                {"id": index + 1, "option_id": option_id, "order_product_id": line.id,
+                 "product_option_id": option_id, "display_name": name, "display_value": label,
+                 "value": str(value_id), "type": "Multiple choice", "name": name, "display_style": "Rectangle",
+                 "display_name_customer": name, "display_name_merchant": name,
+                 "display_value_customer": label, "display_value_merchant": label}
+                for index, (option_id, value_id, name, label) in enumerate(line.product_options)
+            ],
+        }
+
     def order_products(self, query, body, order_id):
         order = self.state.get_order(order_id)
-        rows = []
-        for line in order.products:
-            total = line.price * line.quantity
-            rows.append({
-                "id": line.id, "order_id": order.id, "product_id": line.product_id, "variant_id": line.variant_id,
-                "order_address_id": line.order_address_id, "name": line.name, "name_customer": line.name,
-                "name_merchant": line.name, "sku": line.sku, "upc": "", "type": "physical",
-                "base_price": money(line.price), "price_ex_tax": money(line.price), "price_inc_tax": money(line.price),
-                "price_tax": money(0), "base_total": money(total), "total_ex_tax": money(total),
-                "total_inc_tax": money(total), "total_tax": money(0), "quantity": line.quantity,
-                "base_cost_price": money(0), "cost_price_inc_tax": money(0), "cost_price_ex_tax": money(0),
-                "cost_price_tax": money(0), "weight": 1, "width": "0", "height": "0", "depth": "0",
-                "is_refunded": False, "quantity_refunded": 0, "refund_amount": money(0), "return_id": 0,
-                "wrapping_id": 0, "wrapping_name": "", "base_wrapping_cost": money(0),
-                "wrapping_cost_ex_tax": money(0), "wrapping_cost_inc_tax": money(0), "wrapping_cost_tax": money(0),
-                "wrapping_message": "", "quantity_shipped": line.quantity_shipped, "event_name": None,
-                "event_date": None, "fixed_shipping_cost": money(0), "ebay_item_id": "", "ebay_transaction_id": "",
-                "option_set_id": None, "parent_order_product_id": None, "is_bundled_product": False,
-                "bin_picking_number": "", "external_id": None, "brand": "", "applied_discounts": [],
-                "configurable_fields": [], "gift_certificate_id": None, "discounted_total_inc_tax": money(total),
-                "product_options": [
-                    {"id": index + 1, "option_id": option_id, "order_product_id": line.id,
-                     "product_option_id": option_id, "display_name": name, "display_value": label,
-                     "value": str(value_id), "type": "Multiple choice", "name": name, "display_style": "Rectangle",
-                     "display_name_customer": name, "display_name_merchant": name,
-                     "display_value_customer": label, "display_value_merchant": label}
-                    for index, (option_id, value_id, name, label) in enumerate(line.product_options)
-                ],
-            })
-        return self._paged_array(query, rows)
+        return self._paged_array(query, [self.order_product_json(order, line) for line in order.products])
 
     def order_addresses(self, query, body, order_id):
         order = self.state.get_order(order_id)

@@ -27,6 +27,9 @@ READS = [
     "/v2/orders?status_id=11&sort=date_modified",
     "/v2/orders/count",
     "/v2/orders/100",
+    "/v2/orders?limit=5&include=consignments.line_items&consignment_structure=object",
+    "/v2/orders/100?include=consignments.line_items&consignment_structure=object",
+    "/v2/orders/100?include=consignments&consignment_structure=object",
     "/v2/orders/100/products",
     "/v2/orders/100/shipping_addresses",
     "/v2/orders/100/shipments/count",
@@ -103,6 +106,12 @@ def _with_body(response: requests.Response, body) -> requests.Response:
     ("/v3/catalog/products?limit=2", lambda body: body["data"][0].__setitem__(
         "inventory_trackng", body["data"][0].pop("inventory_tracking"))),
     ("/v2/orders?limit=2", lambda body: body[0].__setitem__("status_ID", body[0].pop("status_id"))),
+    ("/v2/orders?limit=2&include=consignments.line_items&consignment_structure=object",
+     lambda body: body[0]["consignments"]["shipping"][0]["line_items"][0].__setitem__(
+         "quantity_shiped", body[0]["consignments"]["shipping"][0]["line_items"][0].pop("quantity_shipped"))),
+    ("/v2/orders/100?include=consignments.line_items&consignment_structure=object",
+     lambda body: body["consignments"]["shipping"][0].__setitem__(
+         "items_shiped", body["consignments"]["shipping"][0].pop("items_shipped"))),
     ("/v3/settings/inventory", lambda body: body["data"].__setitem__(
         "update_stock_behaviour", body["data"].pop("update_stock_behavior"))),
 ])
@@ -124,3 +133,12 @@ def test_a_wrongly_typed_field_fails_the_contract(sandbox):
 def _variant_tracked(sandbox) -> int:
     product = next(p for p in sandbox.state.products.values() if p.inventory_tracking == "variant")
     return product.variant_ids[0]
+
+
+def test_a_wrongly_typed_field_of_an_included_line_fails_the_contract(sandbox):
+    # Without the in-memory patch on the spec's link schemas, oneOf [link, lines] let this through.
+    response = bc(sandbox, "GET", "/v2/orders/100?include=consignments.line_items&consignment_structure=object")
+    body = response.json()
+    body["consignments"]["shipping"][0]["line_items"][0]["quantity"] = "two"
+    with pytest.raises(ContractViolation):
+        check_contract(_with_body(response, body))

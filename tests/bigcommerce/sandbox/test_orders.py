@@ -207,3 +207,32 @@ def test_out_of_stock_orders_are_refused_unless_oversold(sandbox):
                                                "allow_oversell": True})
     assert allowed.status_code == 201 and state.on_hand(-product.id) == 0
     assert requests.get(f"{sandbox.base_url}/_sandbox/state-summary", timeout=5).json()["orders"] == len(state.orders)
+
+
+def test_orders_carry_their_lines_in_consignments_when_asked(sandbox):
+    query = "include=consignments.line_items&consignment_structure=object"
+    orders = bc(sandbox, "GET", f"/v2/orders?limit=50&{query}").json()
+    assert len(orders) == len(sandbox.state.orders)
+    for order in orders:
+        consignments = order["consignments"]
+        assert consignments["pickups"] == [] and consignments["downloads"] == []
+        assert consignments["email"] == {"gift_certificates": []}
+        addresses = bc(sandbox, "GET", f"/v2/orders/{order['id']}/shipping_addresses").json()
+        assert [c["id"] for c in consignments["shipping"]] == [a["id"] for a in addresses]
+        products = bc(sandbox, "GET", f"/v2/orders/{order['id']}/products").json()
+        assert [line for c in consignments["shipping"] for line in c["line_items"]] == products
+        assert sum(c["items_total"] for c in consignments["shipping"]) == order["items_total"]
+        assert sum(c["items_shipped"] for c in consignments["shipping"]) == order["items_shipped"]
+    single = bc(sandbox, "GET", f"/v2/orders/{orders[0]['id']}?{query}").json()
+    assert single == orders[0]
+
+
+def test_consignments_without_lines_link_them_and_plain_orders_are_unchanged(sandbox):
+    order = bc(sandbox, "GET", "/v2/orders/100?include=consignments&consignment_structure=object").json()
+    links = order["consignments"]["shipping"][0]["line_items"]
+    line_ids = [line.id for line in sandbox.state.orders[100].products]
+    assert [link["resource"] for link in links] == [f"/orders/100/products/{i}" for i in line_ids]
+    plain = bc(sandbox, "GET", "/v2/orders/100").json()
+    assert "consignments" not in plain
+    assert {key: value for key, value in order.items() if key != "consignments"} == plain
+    assert bc(sandbox, "GET", "/v2/orders/100?include=consignments.line_items").status_code == 400
