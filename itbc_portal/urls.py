@@ -1,15 +1,16 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from .views import healthz
+from plugin.portal.views import LoginView, LogoutView, healthz, healthz_live
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="configuration:store-list", permanent=False)),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
+    path("healthz/live", healthz_live, name="healthz-live"),
+    path("security/", include("plugin.portal.urls")),
     path("admin/", admin.site.urls),
     path("stores/", include("plugin.configuration.urls")),
     path("intellitrack/", include("plugin.intellitrack.urls")),

@@ -16,7 +16,7 @@ def test_pages_need_login(client):
 
 
 @pytest.mark.django_db
-def test_health_endpoint_reports_database(client):
-    response = client.get("/healthz")
+def test_liveness_endpoint_reports_database(client):
+    response = client.get("/healthz/live")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}

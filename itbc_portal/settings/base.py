@@ -34,7 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -49,11 +50,15 @@ INSTALLED_APPS = [
     "plugin.sync",
     "plugin.audit",
     "plugin.api",
+    "plugin.portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before anything reads the query string or the form body.
+    "plugin.portal.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -62,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "plugin.portal.middleware.JobQueueErrorMiddleware",
 ]
 
 ROOT_URLCONF = "itbc_portal.urls"
@@ -110,6 +116,11 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
+# A lockout holds one username from one address: other users, and the same user elsewhere, still sign in.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The address comes from X-Forwarded-For only behind this many trusted proxies (0: the connecting address).
+ITBC_TRUSTED_PROXY_COUNT = env.int("ITBC_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "plugin.portal.client_address.client_address"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "configuration:store-list"
@@ -136,15 +147,17 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "plugin.configuration.crypto.TokenSafeExcept
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # API tokens are stored as a hash and listed by their first characters (django-rest-knox).
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "plugin.api.schema.ErrorDocumentingAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
 }
+REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False, "AUTH_HEADER_PREFIX": "Token"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "itbc API",
     "DESCRIPTION": "IntelliTrack for BigCommerce: inventory, adjustments, picking orders and picks.",
@@ -163,7 +176,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, recording each tick for /healthz.
+CELERY_BEAT_SCHEDULER = "plugin.portal.beat:HeartbeatDatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_FILESYSTEM_DIR = Path(env("CELERY_FILESYSTEM_DIR", default="") or VAR_DIR / "celery")
 if REDIS_URL:
@@ -190,6 +204,29 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Content-Security-Policy: scripts and styles from the portal itself only, no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Store API base URLs: BigCommerce's API over https only, unless an origin is listed here
+# (scheme://host, or scheme://host:port for one port), as for the sandbox store and the tests.
+ITBC_API_URL_ALLOWLIST = env_list("ITBC_API_URL_ALLOWLIST", default=[])
+
+# /healthz: beat is down when its last tick is older than this.
+ITBC_HEALTH_BEAT_MAX_AGE_SECONDS = env.int("ITBC_HEALTH_BEAT_MAX_AGE_SECONDS", default=120)
 
 # itbc behaviour
 ITBC_EOD_GRACE_MINUTES = env.int("ITBC_EOD_GRACE_MINUTES", default=120)

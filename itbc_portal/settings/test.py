@@ -56,6 +56,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_URL = "memory://"
 AXES_ENABLED = True
+# The sandbox store and the recorded client tests answer on the loopback address over http.
+ITBC_API_URL_ALLOWLIST = ["http://127.0.0.1", "http://localhost", "https://api.bigcommerce.test"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -15,3 +15,14 @@ class HasViewPermissions(BasePermission):
             else getattr(view, "write_permissions", None)
         )
         return bool(needed) and user.has_perms(needed)
+
+
+ROLE_PERMISSION = "configuration.view_storeconnection"  # every role (Viewer, Operator, Admin) has it
+
+
+class HasARole(BasePermission):
+    """A signed-in user with a role: the API schema and its docs are not for users without one."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm(ROLE_PERMISSION))

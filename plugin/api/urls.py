@@ -1,13 +1,14 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.permissions import IsAuthenticated
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import pages, views
+from .permissions import HasARole
 
 app_name = "api"
 
-# The schema and its docs need a login like every other page of the portal.
-_docs = {"permission_classes": [IsAuthenticated]}
+# The schema and its docs need a login with a role, like every other page of the portal. The split
+# Swagger view serves its start-up script as a file, so the Content-Security-Policy needs no inline script.
+_docs = {"permission_classes": [HasARole]}
 
 urlpatterns = [
     path("inventory/", views.InventoryListView.as_view(), name="inventory-list"),
@@ -20,5 +21,7 @@ urlpatterns = [
     ),
     path("picks/", views.PickCreateView.as_view(), name="pick-create"),
     path("schema/", SpectacularAPIView.as_view(**_docs), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **_docs), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", **_docs), name="docs"),
+    path("tokens/", pages.api_tokens, name="tokens"),
+    path("tokens/revoke/", pages.api_token_revoke_view, name="token-revoke"),
 ]

@@ -2,10 +2,12 @@
 the pages call, so a rule holds the same way on both."""
 
 import django_filters
+from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -40,10 +42,53 @@ def service_error(error: DjangoValidationError) -> ValidationError:
     return ValidationError(detail)
 
 
+LARGEST_ID = 2**63 - 1
+
+
+def _whole_number(raw: str) -> int | None:
+    """A non-negative whole number in ASCII digits (no sign, no decimals), or None."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > 19:
+        return None
+    return int(raw)
+
+
 class Pagination(PageNumberPagination):
+    """Page numbers from 1 (0 is read as 1); a page past the last is 404. A page size from 1 to 1000;
+    anything else in either parameter is 400, never silently replaced."""
+
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+    last_page_strings = ()
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        number = _whole_number(raw)
+        if number is None:
+            raise ValidationError({self.page_query_param: ["A whole number: 1 for the first page (0 is read as 1)."]})
+        return max(number, 1)
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        size = _whole_number(raw)
+        if size is None or not 1 <= size <= self.max_page_size:
+            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
+        return size
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 0}
+                parameter["description"] = "Page number: 1 for the first page (0 is read as 1)."
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+                parameter["description"] = f"Results per page, 1 to {self.max_page_size} (default {self.page_size})."
+        return parameters
 
 
 class InventoryListView(generics.ListAPIView):
@@ -115,9 +160,16 @@ class AdjustmentCreateView(APIView):
         return Response(result, status=status.HTTP_201_CREATED if row else status.HTTP_200_OK)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class WholeNumberFilter(django_filters.NumberFilter):
+    """A whole number (0.5 is refused, not matched against nothing)."""
+
+    field_class = forms.IntegerField
+
+
 class PickingOrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PickingOrder.Status.choices)
-    store_order_id = django_filters.NumberFilter(min_value=0)
+    store_order_id = WholeNumberFilter(min_value=0, max_value=LARGEST_ID)
 
     class Meta:
         model = PickingOrder

@@ -9,10 +9,14 @@ from plugin.intellitrack.models import Division, Location, Site
 
 from .models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
 from .selectors import default_uom_choices, store_has_item_links
+from .urlpolicy import api_base_url_problem, api_base_url_same
 
 LARGEST_ID = 2**63 - 1  # of a 64-bit primary key
 
 TOKEN_KEEP_HELP = "Leave blank to keep the saved token."
+TOKEN_AGAIN_MESSAGE = (
+    "Enter the access token again: a new API base URL or store hash would send the saved token to another place."
+)
 EARLIEST_SYNC_MOMENT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
@@ -48,6 +52,25 @@ class StoreConnectionForm(forms.ModelForm):
     @property
     def has_saved_token(self) -> bool:
         return bool(self.instance.pk and self.instance.has_token)
+
+    def clean_api_base_url(self):
+        url = self.cleaned_data["api_base_url"]
+        problem = api_base_url_problem(url)
+        if problem:
+            raise forms.ValidationError(problem)
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        # The saved token goes only where it was entered for: a new target needs it typed again.
+        if self.instance.pk and not cleaned.get("access_token") and "access_token" not in self.errors:
+            new_url = cleaned.get("api_base_url")
+            new_hash = cleaned.get("store_hash")
+            if (new_url is not None and not api_base_url_same(new_url, self.instance.api_base_url)) or (
+                new_hash is not None and new_hash != self.instance.store_hash
+            ):
+                self.add_error("access_token", TOKEN_AGAIN_MESSAGE)
+        return cleaned
 
     def clean_store_hash(self):
         store_hash = self.cleaned_data["store_hash"]

@@ -23,6 +23,12 @@ ADMIN_PERMISSIONS = OPERATOR_PERMISSIONS + [
     "configuration.add_storeconnection",
     "configuration.change_storeconnection",
     "configuration.change_basicconfiguration",
+    # Lift a sign-in lockout; create, list and revoke API tokens.
+    "axes.view_accessattempt",
+    "axes.delete_accessattempt",
+    "knox.view_authtoken",
+    "knox.add_authtoken",
+    "knox.delete_authtoken",
 ]
 
 

@@ -1,5 +1,5 @@
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from .scenario import warehouse
@@ -12,7 +12,8 @@ def wh(db):
 
 def _token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    _, token = AuthToken.objects.create(user=user, expiry=None)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

@@ -4,7 +4,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from plugin.intellitrack.models import InventoryTransaction
@@ -204,9 +204,11 @@ def test_session_posts_need_a_csrf_token(operator_user, wh):
 
 def test_a_token_from_the_management_command_reads_the_api(viewer_user, wh):
     out = io.StringIO()
-    call_command("drf_create_token", viewer_user.username, stdout=out)
-    key = Token.objects.get(user=viewer_user).key
-    assert key in out.getvalue()
+    call_command("itbc", "api-token", "create", "--user", viewer_user.username, stdout=out)
+    key = out.getvalue().strip()
+    # Only a hash is stored, and the listed prefix is all the database knows of the token.
+    row = AuthToken.objects.get(user=viewer_user)
+    assert key not in (row.digest, row.token_key) and key.startswith(row.token_key)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get(INVENTORY).json()["count"] == 4

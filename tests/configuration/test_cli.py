@@ -102,7 +102,8 @@ def test_round_trip_into_another_store_with_other_ids(store, master, tmp_path):
     configured(store, master)
     target = tmp_path / "config.json"
     itbc("config", "export", "--store", store.name, "--output", str(target))
-    other = BasicConfigurationFactory(store__name="other-store").store
+    # A second connection to the same store (same store hash and API URL): the saved token may stay.
+    other = BasicConfigurationFactory(store__name="other-store", store__store_hash=store.store_hash).store
     code, out, err = itbc("config", "import", "--store", other.name, str(target))
     assert code == 0, err
     source, copy = BasicConfiguration.objects.get(store=store), BasicConfiguration.objects.get(store=other)
@@ -116,6 +117,20 @@ def test_round_trip_into_another_store_with_other_ids(store, master, tmp_path):
     exported = json.loads(out)
     original = json.loads(target.read_text())
     assert exported["basic_configuration"] == original["basic_configuration"]
+
+
+def test_import_that_changes_the_store_hash_is_refused_until_the_token_is_entered_again(store, master, tmp_path):
+    from .factories import BasicConfigurationFactory
+
+    configured(store, master)
+    target = tmp_path / "config.json"
+    itbc("config", "export", "--store", store.name, "--output", str(target))
+    other = BasicConfigurationFactory(store__name="other-store").store
+    code, out, err = itbc("config", "import", "--store", other.name, str(target))
+    assert code == 2
+    assert "access_token: Enter the access token again" in err
+    saved = StoreConnection.objects.get(pk=other.pk)
+    assert saved.store_hash == other.store_hash != store.store_hash
 
 
 def test_invalid_file_is_refused_listing_each_error_and_changing_nothing(store, master, tmp_path):

@@ -167,7 +167,11 @@ def test_token_required_when_none_is_saved():
 
 
 def test_blank_token_keeps_the_saved_one(store):
-    form = StoreConnectionForm(data=connection_data(name=store.name, access_token=""), instance=store)
+    form = StoreConnectionForm(
+        data=connection_data(name=store.name, store_hash=store.store_hash, api_base_url=store.api_base_url,
+                             access_token=""),
+        instance=store,
+    )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["access_token"] == ""
 

@@ -28,7 +28,7 @@ def request_for(action, store, master):
     if action == "save-cart":
         return reverse("configuration:cart", args=[store.pk]), {
             "name": store.name, "store_hash": "h2", "api_base_url": store.api_base_url, "timezone": "UTC",
-            "inventory_location_id": "1", "access_token": ""}
+            "inventory_location_id": "1", "access_token": "token-of-h2"}
     return reverse("configuration:connection-test", args=[store.pk]), {}
 
 

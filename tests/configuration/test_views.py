@@ -196,11 +196,11 @@ def test_cart_configuration_token_is_write_only(users, store):
     page = assert_no_token(client.get(url)).content.decode()
     assert "Leave blank to keep the saved token" in page and "replace token" in page
     assert re.search(r'<input type="password" name="access_token"[^>]*>', page)
-    data = {"name": store.name, "store_hash": "newhash", "api_base_url": "https://api.bigcommerce.com",
+    data = {"name": store.name, "store_hash": store.store_hash, "api_base_url": store.api_base_url,
             "timezone": "UTC", "inventory_location_id": "2", "access_token": ""}
     assert client.post(url, data).status_code == 302
     store.refresh_from_db()
-    assert (store.store_hash, store.inventory_location_id, store.access_token) == ("newhash", 2, TOKEN)
+    assert (store.inventory_location_id, store.access_token) == (2, TOKEN)
     # A rejected form does not echo a newly typed token either.
     response = assert_no_token(client.post(url, {**data, "store_hash": "BAD HASH", "access_token": "fresh-secret-1"}))
     assert b"fresh-secret-1" not in response.content and response.status_code == 200
@@ -263,7 +263,7 @@ def test_a_new_store_hash_needs_a_new_connection_test_before_jobs(users, store, 
                                                        remote_store_name="Old shop")
     url = reverse("configuration:cart", args=[store.pk])
     data = {"name": store.name, "store_hash": "anotherstore", "api_base_url": store.api_base_url,
-            "timezone": store.timezone, "inventory_location_id": "1", "access_token": ""}
+            "timezone": store.timezone, "inventory_location_id": "1", "access_token": "token-of-anotherstore"}
     assert client_for(users["admin"]).post(url, data).status_code == 302
     store = StoreConnection.objects.select_related("basic_configuration").get(pk=store.pk)
     assert "Test the store connection first" in job_prerequisite_missing(store=store, job="import_products")
@@ -319,7 +319,7 @@ def test_options_endpoint_takes_the_largest_id(users, store):
     assert response.status_code == 200 and response.json()["sites"] == [] and response.json()["locations"] == []
 
 
-@pytest.mark.parametrize("token", ["t\u20acken", "t\u00f6ken", "tok\x00en", "tok\x07"])
+@pytest.mark.parametrize("token", ["t\u20acken", "t\u00f6ken", "tok\x07"])
 def test_a_token_that_cannot_travel_in_a_header_is_a_field_error(users, store, token):
     url = reverse("configuration:cart", args=[store.pk])
     data = {"name": store.name, "store_hash": store.store_hash, "api_base_url": store.api_base_url,

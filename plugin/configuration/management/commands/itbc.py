@@ -12,6 +12,7 @@ CLI_MODULES = [
     "plugin.intellitrack.cli",
     "plugin.bigcommerce.cli",
     "plugin.sync.cli",
+    "plugin.api.cli",
 ]
 
 

@@ -1,0 +1,72 @@
+"""The health endpoints, the sign-in pages that redirect through the safe helper, and the Admin's page
+that lifts a sign-in lockout."""
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .forms import LockoutResetForm
+from .health import _database, health_report
+from .redirects import safe_redirect, safe_redirect_target
+from .selectors import lockout_list, trusted_proxy_count
+from .services import lockout_reset
+
+LOCKOUT_PERMISSION = "axes.delete_accessattempt"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Every service with its state, as JSON: 200 only when all are up (or not used)."""
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def healthz_live(request):
+    """Liveness of this web process for a container health check: the database answers."""
+    database = _database()
+    return JsonResponse({"status": "ok" if database["state"] == "up" else "unavailable"},
+                        status=200 if database["state"] == "up" else 503)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page; the `next` target goes through the safe redirect helper."""
+
+    def get_redirect_url(self):
+        target = self.request.POST.get(self.redirect_field_name, self.request.GET.get(self.redirect_field_name))
+        return safe_redirect_target(self.request, target)
+
+
+class LogoutView(auth_views.LogoutView):
+    def get_redirect_url(self):
+        target = self.request.POST.get(self.redirect_field_name, self.request.GET.get(self.redirect_field_name))
+        return safe_redirect_target(self.request, target) or super().get_redirect_url()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lockouts(request):
+    """Failed sign-ins by username and address; an Admin lifts a user's lockout here."""
+    if not request.user.has_perm(LOCKOUT_PERMISSION):
+        raise PermissionDenied("Only an Admin may see and lift sign-in lockouts.")
+    form = LockoutResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        removed = lockout_reset(username=username, by=request.user.get_username())
+        if removed:
+            messages.success(request, f"{username} may sign in again ({removed} failed sign-in records cleared).")
+        else:
+            messages.info(request, f"{username} had no failed sign-ins to clear.")
+        return safe_redirect(request, reverse("portal:lockouts"), fallback=reverse("portal:lockouts"))
+    return render(request, "portal/lockouts.html", {
+        "rows": lockout_list(), "form": form, "trusted_proxy_count": trusted_proxy_count(),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+    })
