@@ -266,11 +266,13 @@ class SandboxApp:
     }
 
     def inventory_settings_get(self, query, body):
-        int_param(query, "channel_id")
-        return Reply(200, {"data": dict(self.state.inventory_settings), "meta": {}})
+        channel_id = int_param(query, "channel_id", minimum=1)
+        return Reply(200, {"data": self.state.effective_inventory_settings(channel_id), "meta": {}})
 
     def inventory_settings_put(self, query, body):
-        int_param(query, "channel_id")
+        """Without channel_id: the global settings. With it: that channel's override (merged over the
+        global settings whenever the channel's orders move stock or the channel's settings are read)."""
+        channel_id = int_param(query, "channel_id", minimum=1)
         if not isinstance(body, dict):
             raise BadRequest(422, "The request body must be an object.")
         current = self.state.inventory_settings
@@ -286,8 +288,7 @@ class SandboxApp:
                 errors[name] = "has the wrong type"
         if errors:
             raise BadRequest(422, "The settings are not valid.", errors)
-        current.update(body)
-        return Reply(200, {"data": dict(current), "meta": {}})
+        return Reply(200, {"data": self.state.update_inventory_settings(body, channel_id), "meta": {}})
 
     # ----- catalog -------------------------------------------------------------------------------
     def variant_json(self, product: Product, variant: Variant, fields: set | None = None) -> dict:
@@ -770,7 +771,7 @@ class SandboxApp:
             "staff_notes": order.staff_notes, "customer_message": order.customer_message,
             "discount_amount": money(0), "coupon_discount": money(0), "shipping_address_count": len(order.addresses),
             "is_deleted": False, "ebay_order_id": "0", "is_email_opt_in": False, "order_source": "www",
-            "channel_id": 1, "external_source": "", "external_id": "", "external_merchant_id": "",
+            "channel_id": order.channel_id, "external_source": "", "external_id": "", "external_merchant_id": "",
             "tax_provider_id": "BasicTaxProvider", "customer_locale": "en", "external_order_id": "",
             "is_tax_inclusive_pricing": False,
             "billing_address": self.address_fields(billing) if billing else {"zip": ""},
@@ -790,6 +791,7 @@ class SandboxApp:
     def _order_filter(self, query: dict):
         state = self.state
         status_id = int_param(query, "status_id")
+        channel_id = int_param(query, "channel_id")
         min_id = int_param(query, "min_id")
         max_id = int_param(query, "max_id")
         bounds = {}
@@ -800,6 +802,8 @@ class SandboxApp:
         for order_id in state.order_ids:
             order = state.orders[order_id]
             if status_id is not None and order.status_id != status_id:
+                continue
+            if channel_id is not None and order.channel_id != channel_id:
                 continue
             if min_id is not None and order.id < min_id or max_id is not None and order.id > max_id:
                 continue

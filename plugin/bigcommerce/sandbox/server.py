@@ -158,8 +158,9 @@ class SandboxServer:
             if path.rstrip("/") == "/_sandbox/orders" and method == "POST":
                 order = state.place_order(items=payload.get("items") or [], status_id=payload.get("status_id", 11),
                                           customer_id=payload.get("customer_id", 0), address=payload.get("address"),
-                                          allow_oversell=bool(payload.get("allow_oversell", False)))
-                return Reply(201, {"id": order.id, "status_id": order.status_id,
+                                          allow_oversell=bool(payload.get("allow_oversell", False)),
+                                          channel_id=payload.get("channel_id", 1))
+                return Reply(201, {"id": order.id, "status_id": order.status_id, "channel_id": order.channel_id,
                                    "order_address_id": order.addresses[0].id,
                                    "products": [{"id": line.id, "sku": line.sku, "product_id": line.product_id,
                                                  "variant_id": line.variant_id, "quantity": line.quantity}

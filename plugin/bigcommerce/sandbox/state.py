@@ -32,8 +32,12 @@ ORDER_STATUSES = {
     13: ("Disputed", "Customer has initiated a dispute resolution process for the PayPal transaction."),
     14: ("Partially Refunded", "Seller has partially refunded the order."),
 }
-# Statuses that give the stock back when the store's refund setting says so.
-RESTOCK_STATUSES = frozenset({4, 5})
+# Statuses that give the stock back when the store's refund setting says so (Refunded, Cancelled, Declined);
+# an order placed in one of them, or as Incomplete (0), takes nothing.
+RESTOCK_STATUSES = frozenset({4, 5, 6})
+# Statuses that close an order as delivered: moving to one takes whatever the store has not taken yet.
+CLOSED_STATUSES = frozenset({2, 10})
+DEFAULT_CHANNEL_ID = 1
 UPDATE_STOCK_BEHAVIORS = ("order_placed", "order_completed_or_shipped")
 
 
@@ -151,6 +155,7 @@ class Order:
     date_shipped: float | None = None
     staff_notes: str = ""
     customer_message: str = ""
+    channel_id: int = DEFAULT_CHANNEL_ID
 
     @property
     def items_total(self) -> int:
@@ -220,6 +225,8 @@ class StoreState:
         self.lock = threading.RLock()
         self.store_info = store_info or default_store_info()
         self.inventory_settings = inventory_settings or default_inventory_settings()
+        # channel id -> the settings that channel overrides (PUT /v3/settings/inventory?channel_id=N)
+        self.channel_inventory_settings: dict[int, dict] = {}
         self.products: dict[int, Product] = {}
         self.product_order: list[int] = []  # ids in creation order: pages slice it
         self.variants: dict[int, Variant] = {}
@@ -237,6 +244,26 @@ class StoreState:
         self.shipping_methods: dict[int, list[dict]] = {}
         self.transactions: list[str] = []  # ids of accepted adjustments, newest last
         self.next_ids = {"order": 100, "order_product": 1, "address": 1, "shipment": 1, "hook": 1}
+
+    # ----- settings ------------------------------------------------------------------------------
+    def effective_inventory_settings(self, channel_id: int | None = None) -> dict:
+        """The inventory settings a channel works with: the global ones overridden by the channel's own
+        (a copy). None or a channel without an override: the global settings."""
+        with self.lock:
+            settings = dict(self.inventory_settings)
+            if channel_id is not None:
+                settings.update(self.channel_inventory_settings.get(channel_id, {}))
+            return settings
+
+    def update_inventory_settings(self, values: dict, channel_id: int | None = None) -> dict:
+        """Store settings (already validated) globally, or as the channel's override; return the effective
+        settings of that channel."""
+        with self.lock:
+            if channel_id is None:
+                self.inventory_settings.update(values)
+            else:
+                self.channel_inventory_settings.setdefault(channel_id, {}).update(values)
+            return self.effective_inventory_settings(channel_id)
 
     # ----- building ------------------------------------------------------------------------------
     def add_location(self, location: Location) -> None:
@@ -412,11 +439,14 @@ class StoreState:
         product.date_modified = time.time()
 
     def place_order(self, *, items: list[dict], status_id: int = 11, customer_id: int = 0,
-                    address: dict | None = None, allow_oversell: bool = False) -> Order:
-        """A shopper checks out. Items name a product by `sku`, `variant_id` or `product_id` with a
-        `quantity`. Takes the stock off when the store's setting is `order_placed`."""
+                    address: dict | None = None, allow_oversell: bool = False,
+                    channel_id: int = DEFAULT_CHANNEL_ID) -> Order:
+        """A shopper checks out on a channel. Items name a product by `sku`, `variant_id` or `product_id`
+        with a `quantity`. Takes the stock off when the channel's setting is `order_placed`."""
         if status_id not in ORDER_STATUSES:
             raise SandboxError(422, f"Unknown status_id {status_id}.")
+        if not isinstance(channel_id, int) or isinstance(channel_id, bool) or channel_id < 1:
+            raise SandboxError(422, "channel_id must be a positive integer.")
         if not items or not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise SandboxError(422, "An order needs a list of items.")
         if not isinstance(customer_id, int) or isinstance(customer_id, bool) or customer_id < 0:
@@ -466,18 +496,23 @@ class StoreState:
                 for product, variant, quantity in lines
             ]
             order = Order(id=order_id, customer_id=customer_id, status_id=status_id, date_created=now,
-                          date_modified=now, products=order_lines, addresses=[shipping_address])
-            if self._takes_stock_on_placement(status_id):
+                          date_modified=now, products=order_lines, addresses=[shipping_address],
+                          channel_id=channel_id)
+            if self._takes_stock_on_placement(order):
                 for line in order_lines:
                     self._move_stock_for_line(line, line.quantity)
             self.add_order(order)
             return order
 
-    def _takes_stock_on_placement(self, status_id: int) -> bool:
-        return (self.inventory_settings["update_stock_behavior"] == "order_placed"
-                and status_id not in (0, *RESTOCK_STATUSES, 6))
+    def _takes_stock_on_placement(self, order: Order) -> bool:
+        settings = self.effective_inventory_settings(order.channel_id)
+        return settings["update_stock_behavior"] == "order_placed" and order.status_id not in (0, *RESTOCK_STATUSES)
 
     def set_order_status(self, order_id: int, status_id: int) -> Order:
+        """Staff change an order's status. Stock, by the order's channel's settings: Refunded, Cancelled
+        or Declined give back what the order took when `refund_order_stock_adjustment` is true; Shipped or
+        Completed take what was not taken yet, whatever `update_stock_behavior` says. Any other move
+        changes no stock (a restocked order moved back to an open status does not take it again)."""
         with self.lock:
             order = self.get_order(order_id)
             if status_id not in ORDER_STATUSES:
@@ -486,11 +521,11 @@ class StoreState:
             order.status_id = status_id
             order.date_modified = time.time()
             if status_id in RESTOCK_STATUSES and previous not in RESTOCK_STATUSES:
-                if self.inventory_settings["refund_order_stock_adjustment"]:
+                if self.effective_inventory_settings(order.channel_id)["refund_order_stock_adjustment"]:
                     for line in order.products:
                         self._move_stock_for_line(line, 0)
-            elif status_id in (2, 10) and self.inventory_settings["update_stock_behavior"] != "order_placed":
-                # closing the order without shipments: the store takes what it has not taken yet
+            elif status_id in CLOSED_STATUSES:
+                # closing the order (with or without shipments): the store takes what it has not taken yet
                 for line in order.products:
                     self._move_stock_for_line(line, line.quantity)
             if status_id == 2 and order.date_shipped is None:
@@ -535,8 +570,8 @@ class StoreState:
             for line_id, quantity in wanted.items():
                 line = lines[line_id]
                 line.quantity_shipped += quantity
-                if self.inventory_settings["update_stock_behavior"] != "order_placed":
-                    self._move_stock_for_line(line, max(line.quantity_deducted, line.quantity_shipped))
+                # a shipped unit has left the store's stock, whatever the setting
+                self._move_stock_for_line(line, max(line.quantity_deducted, line.quantity_shipped))
             shipment = Shipment(
                 id=self.new_id("shipment"), order_id=order.id, order_address_id=address_id, date_created=now,
                 items=tuple((line_id, lines[line_id].product_id, quantity) for line_id, quantity in wanted.items()),
@@ -585,6 +620,8 @@ class StoreState:
                 "stock_records": {str(key): len(value) for key, value in self.stock.items()},
                 "default_location_units": sum(self.stock.get(DEFAULT_LOCATION_ID, {}).values()),
                 "update_stock_behavior": self.inventory_settings["update_stock_behavior"],
+                "channel_inventory_settings": {str(key): dict(value)
+                                               for key, value in sorted(self.channel_inventory_settings.items())},
                 "transactions": len(self.transactions),
                 "hooks": len(self.hooks),
             }
@@ -598,6 +635,7 @@ class StoreState:
                 "version": 1,
                 "store_info": self.store_info,
                 "inventory_settings": self.inventory_settings,
+                "channel_inventory_settings": {str(key): value for key, value in self.channel_inventory_settings.items()},
                 "products": rows(self.products[pid] for pid in self.product_order),
                 "variants": rows(self.variants[vid] for vid in self.variant_order),
                 "locations": rows(self.locations.values()),
@@ -619,6 +657,8 @@ class StoreState:
             return tuple(tupled(v) for v in value) if isinstance(value, list) else value
 
         state = cls(store_info=data["store_info"], inventory_settings=data["inventory_settings"])
+        state.channel_inventory_settings = {int(key): value for key, value
+                                            in data.get("channel_inventory_settings", {}).items()}
         for row in data["locations"]:
             state.add_location(Location(*row))
         variants_by_product: dict[int, list[Variant]] = {}
@@ -635,7 +675,7 @@ class StoreState:
             state.stock.setdefault(int(loc), {}).update((int(key), qty) for key, qty in pairs)
         order_fields = [name for name in Order.__slots__ if name not in ("products", "addresses", "shipments")]
         for head, lines, addresses, shipments in data["orders"]:
-            values = dict(zip(order_fields, head, strict=True))
+            values = dict(zip(order_fields, head, strict=False))  # a file saved before channel_id keeps its default
             order_lines = []
             for row in lines:
                 line = dict(zip(OrderProduct.__slots__, row, strict=True))
