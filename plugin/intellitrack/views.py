@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_POST
+
+from plugin.portal.redirects import next_from, safe_redirect, safe_redirect_target
 
 from . import selectors, services
 from .forms import (
@@ -99,7 +101,7 @@ def inventory_adjust(request, pk):
                 request,
                 f"{record.item.item_number} at {record.location.code}: on-hand is now {record.on_hand}.",
             )
-            return redirect(_safe_next(request) or "intellitrack:inventory-list")
+            return safe_redirect(request, _safe_next(request), fallback=reverse("intellitrack:inventory-list"))
     return render(
         request,
         "intellitrack/inventory_adjust.html",
@@ -108,13 +110,8 @@ def inventory_adjust(request, pk):
 
 
 def _safe_next(request):
-    # Only a path on this site, so the form cannot redirect elsewhere (Django's check also refuses the
-    # backslash forms that browsers read as "//host").
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    on_this_site = candidate.startswith("/") and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts=None, require_https=request.is_secure()
-    )
-    return candidate if on_this_site else ""
+    # Only a path on this site (the portal's one redirect check), so the form cannot redirect elsewhere.
+    return safe_redirect_target(request, next_from(request))
 
 
 # --- Items ----------------------------------------------------------------------------------------

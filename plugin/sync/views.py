@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from plugin.configuration.models import StoreConnection
+from plugin.portal.jobqueue import requires_job_queue
+from plugin.portal.redirects import safe_redirect
+from plugin.portal.spreadsheet import spreadsheet_cell
 
 from . import runs, selectors
 from .jobs.context import PrerequisiteMissing
@@ -82,17 +84,8 @@ def run_detail(request, pk):
     })
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """A cell as written to the CSV. SKUs and reasons come from the store: text a spreadsheet would run
-    as a formula gets a leading quote, so it opens as text. Numbers are left as they are."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+# SKUs and reasons come from the store: text a spreadsheet would run as a formula opens as text.
+csv_cell = spreadsheet_cell
 
 
 class _Echo:
@@ -132,6 +125,7 @@ def run_progress(request, pk):
 
 @login_required
 @require_POST
+@requires_job_queue
 def run_retry(request, pk):
     _require(request, RUN_JOBS_PERMISSION)
     run = get_object_or_404(SyncRun.objects.select_related("store"), pk=pk)
@@ -150,6 +144,7 @@ def run_retry(request, pk):
 
 @login_required
 @require_POST
+@requires_job_queue
 def job_start(request, store_pk, job):
     """A job button. JSON for the page's script (progress polling), a redirect otherwise."""
     _require(request, RUN_JOBS_PERMISSION)
@@ -186,7 +181,5 @@ def _refusal(request, store, reason, *, status, **extra):
     if _wants_json(request):
         return JsonResponse({"error": reason, **extra}, status=status)
     messages.error(request, reason)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("configuration:sync", args=[store.pk])
-    return redirect(target)
+    return safe_redirect(request, request.POST.get("next", ""),
+                         fallback=reverse("configuration:sync", args=[store.pk]))
