@@ -4,6 +4,8 @@ import secrets
 import subprocess
 import sys
 
+import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 
@@ -17,7 +19,7 @@ def test_production_settings_pass_check_deploy():
         **_environment_without_test_switches(),
         "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "ITBC_ENCRYPTION_KEYS": "unused-by-checks",
+        "ITBC_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": f"sqlite:///{settings.VAR_DIR / 'deploy-check.sqlite3'}",
     }
     result = subprocess.run(
@@ -45,3 +47,23 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("keys,message", [
+    ("", "Set ITBC_ENCRYPTION_KEYS"),
+    ("not-a-fernet-key", "not a Fernet key"),
+])
+def test_production_settings_refuse_to_start_without_encryption_keys(keys, message):
+    env = {
+        **_environment_without_test_switches(),
+        "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "ITBC_ENCRYPTION_KEYS": keys,  # an empty value also masks one from a local .env file
+        "DATABASE_URL": f"sqlite:///{settings.VAR_DIR / 'deploy-check.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -3,12 +3,24 @@ passes with them."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import ITBC_ENCRYPTION_KEYS, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY in the environment (see .env.example).")
+if not ITBC_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "Set ITBC_ENCRYPTION_KEYS in the environment: the Fernet keys that encrypt store access tokens "
+        "(see .env.example)."
+    )
+try:
+    from cryptography.fernet import Fernet
+
+    for _key in ITBC_ENCRYPTION_KEYS:
+        Fernet(_key.encode())
+except ValueError as _error:
+    raise ImproperlyConfigured("ITBC_ENCRYPTION_KEYS holds a value that is not a Fernet key.") from _error
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 CLI_MODULES = [
     "plugin.configuration.cli",
     "plugin.configuration.cli_demo",
+    "plugin.configuration.cli_keys",
     "plugin.intellitrack.cli",
     "plugin.bigcommerce.cli",
     "plugin.sync.cli",
@@ -34,6 +35,24 @@ class Command(BaseCommand):
         handler = options.get("handler")
         if handler is None:
             raise CommandError("Name a subcommand; see `manage.py itbc --help`.")
-        exit_code = handler(self, options)
+        from plugin.portal.jobqueue import JobQueueUnavailable, job_queue_check, queue_errors
+
+        try:
+            if options["subcommand"] in _job_subcommands():
+                # Checked first, so an unreachable Redis or broker starts nothing (no run is recorded).
+                job_queue_check()
+            exit_code = handler(self, options)
+        except queue_errors() as exc:
+            detail = exc if isinstance(exc, JobQueueUnavailable) else JobQueueUnavailable(type(exc).__name__)
+            self.stderr.write(str(detail))
+            raise SystemExit(1) from None
         if exit_code:
             raise SystemExit(exit_code)
+
+
+def _job_subcommands() -> set[str]:
+    try:
+        from plugin.sync.cli import COMMANDS
+    except ImportError:
+        return set()
+    return set(COMMANDS)
