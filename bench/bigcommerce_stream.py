@@ -42,9 +42,9 @@ def parse_args(argv=None):
     # The client side of one measurement; the parent starts it in a fresh process.
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.token = os.environ.get("ITBC_SANDBOX_TOKEN", "")  # the children get the token by environment
     try:
         args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     except ValueError:
@@ -106,13 +106,13 @@ class Sandbox:
     """`manage.py bigcommerce_sandbox` on a free port, stopped with SIGTERM."""
 
     def __init__(self, *, variants: int, plan: str):
-        self.token = secrets.token_hex(16)  # hex: a token never starts with "-", which argparse would misread
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.token = secrets.token_hex(16)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "ITBC_SANDBOX_TOKEN": self.token}
         env.setdefault("DJANGO_SETTINGS_MODULE", "itbc_portal.settings.local")
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "bigcommerce_sandbox", "--port", "0", "--products", str(variants),
-             "--orders", "0", "--plan", plan, "--store-hash", STORE_HASH, f"--token={self.token}"],
+             "--orders", "0", "--plan", plan, "--store-hash", STORE_HASH],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.base_url = None
@@ -148,8 +148,9 @@ class Sandbox:
 def run_client(sandbox: Sandbox, mode: str) -> dict:
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "bigcommerce_stream", "--client", "--mode", mode,
-         f"--base-url={sandbox.base_url}", f"--token={sandbox.token}"],
+         f"--base-url={sandbox.base_url}"],
         cwd=ROOT, capture_output=True, text=True, timeout=3600,
+        env={**os.environ, "ITBC_SANDBOX_TOKEN": sandbox.token},
     )
     if completed.returncode != 0:
         raise RuntimeError(f"The {mode} client failed:\n{completed.stderr[-3000:]}")

@@ -40,7 +40,6 @@ def parse_args(argv, prog="python -m bench sync_products"):
     # internal: one measured step in a fresh process
     parser.add_argument("--worker", choices=["setup", "import_products", "eod_export"], help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -96,11 +95,12 @@ class Sandbox:
 
     def __init__(self, *, skus: int, plan: str):
         self.token = secrets.token_urlsafe(16)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.local"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.local",
+               "ITBC_SANDBOX_TOKEN": self.token}
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "bigcommerce_sandbox", "--port", "0", "--products", str(skus),
-             "--orders", "0", "--plan", plan, "--store-hash", STORE_HASH, "--token", self.token],
+             "--orders", "0", "--plan", plan, "--store-hash", STORE_HASH],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.base_url = None
@@ -131,9 +131,8 @@ class Sandbox:
 
 def run_worker(step: str, sandbox: Sandbox, env: dict, prog_module: str) -> dict:
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", prog_module, "--worker", step, "--base-url", sandbox.base_url,
-         "--token", sandbox.token],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=7200,
+        [sys.executable, "-m", "bench", prog_module, "--worker", step, "--base-url", sandbox.base_url],
+        cwd=ROOT, env={**env, "ITBC_SANDBOX_TOKEN": sandbox.token}, capture_output=True, text=True, timeout=7200,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"The {step} worker failed:\n{completed.stderr[-4000:]}")

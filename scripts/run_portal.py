@@ -95,7 +95,7 @@ def main() -> int:
 
     children: list[tuple[str, subprocess.Popen]] = []
 
-    def start(name: str, args: list[str]) -> subprocess.Popen:
+    def start(name: str, args: list[str], env: dict = env) -> subprocess.Popen:
         # Each child leads its own process group, so Ctrl-C reaches only this script, which then
         # stops every child in order instead of leaving orphans behind.
         process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
@@ -128,8 +128,9 @@ def main() -> int:
     start(
         "sandbox store",
         [PYTHON, "manage.py", "bigcommerce_sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port),
-         "--store-hash", SANDBOX_STORE_HASH, "--token", sandbox_token, "--products", str(sandbox_products),
+         "--store-hash", SANDBOX_STORE_HASH, "--products", str(sandbox_products),
          "--seed", "1", "--state", str(VAR / "sandbox-state.json")],
+        env={**env, "ITBC_SANDBOX_TOKEN": sandbox_token},  # never on the command line (ps shows it)
     )
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     if not wait_for_http(f"{sandbox_url}/stores/{SANDBOX_STORE_HASH}/v2/time"):

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import requests
 from django.conf import settings
 
@@ -70,11 +71,14 @@ def test_unknown_sandbox_action_is_404(sandbox):
     assert requests.get(f"{sandbox.base_url}/_sandbox/nothing", timeout=5).status_code == 404
 
 
-def _start_command(*args: str) -> tuple[subprocess.Popen, dict]:
+def _start_command(*args: str, token: str | None = None) -> tuple[subprocess.Popen, dict]:
+    env = {key: value for key, value in os.environ.items() if key != "ITBC_SANDBOX_TOKEN"}
+    if token is not None:
+        env["ITBC_SANDBOX_TOKEN"] = token
     process = subprocess.Popen(
         [sys.executable, "manage.py", "bigcommerce_sandbox", "--port", "0", *args],
         cwd=Path(settings.BASE_DIR), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**env, "PYTHONUNBUFFERED": "1"},
     )
     announced = {}
     while len(announced) < 3:
@@ -95,10 +99,12 @@ def _stop(process: subprocess.Popen) -> int:
 
 def test_the_command_serves_and_keeps_its_state_across_restarts(tmp_path):
     state_file = tmp_path / "store.json"
-    options = ("--products", "60", "--orders", "10", "--seed", "4", "--token", "cmd-token",
+    options = ("--products", "60", "--orders", "10", "--seed", "4",
                "--store-hash", "cmdstore", "--state", str(state_file))
-    process, announced = _start_command(*options)
+    # The token travels in the environment, never on the command line (where `ps` shows it).
+    process, announced = _start_command(*options, token="cmd-token")
     try:
+        assert "cmd-token" not in " ".join(psutil.Process(process.pid).cmdline())
         assert announced["store_hash"] == "cmdstore" and announced["token"] == "cmd-token"
         store_url = f"{announced['base_url']}/stores/cmdstore"
         response = requests.get(f"{store_url}/v2/store", headers={"X-Auth-Token": "cmd-token"}, timeout=5)
@@ -114,8 +120,11 @@ def test_the_command_serves_and_keeps_its_state_across_restarts(tmp_path):
         assert _stop(process) == 0
     assert len(json.loads(state_file.read_text())["variants"]) == 60
 
-    process, announced = _start_command(*options)
+    token_file = tmp_path / "token.txt"
+    token_file.write_text("cmd-token\n")
+    process, announced = _start_command(*options, "--token-file", str(token_file))
     try:
+        assert announced["token"] == "cmd-token"
         item = requests.get(f"{announced['base_url']}/stores/cmdstore/v3/inventory/items?sku:in={sku}",
                             headers={"X-Auth-Token": "cmd-token"}, timeout=5).json()["data"][0]
         assert item["locations"][0]["total_inventory_onhand"] == 31
