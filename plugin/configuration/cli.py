@@ -28,7 +28,8 @@ def register(subparsers, command):
     add.add_argument("--name", required=True)
     add.add_argument("--store-hash", required=True)
     add.add_argument("--api-url", default=BIGCOMMERCE_API_URL, help="Default: %(default)s")
-    add.add_argument("--timezone", default="UTC")
+    add.add_argument("--timezone", default="",
+                     help="Default: the store's timezone, read by `itbc store test` (UTC until then).")
     add.add_argument("--location-id", type=int, default=1, help="BigCommerce inventory location id (default 1).")
     add.set_defaults(handler=store_add)
 
@@ -91,7 +92,8 @@ def store_add(command, options) -> int:
 def store_list(command, options) -> int:
     stores = StoreConnection.objects.select_related("basic_configuration").order_by("name")
     rows = [("NAME", "STORE HASH", "TIMEZONE", "API BASE URL", "TOKEN")]
-    rows += [(s.name, s.store_hash, s.timezone, s.api_base_url, "saved" if s.has_token else "missing") for s in stores]
+    rows += [(s.name, s.store_hash, s.timezone if s.timezone_chosen else f"{s.timezone} (the store's)",
+              s.api_base_url, "saved" if s.has_token else "missing") for s in stores]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         command.stdout.write("  ".join(str(value).ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())

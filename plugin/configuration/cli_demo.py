@@ -29,7 +29,7 @@ def register(subparsers, command):
     store.add_argument("--name", default=DEMO_STORE_NAME)
     store.add_argument("--api-url", required=True)
     store.add_argument("--store-hash", required=True)
-    store.add_argument("--timezone", default="UTC")
+    store.add_argument("--timezone", default="", help="Default: the store's timezone, read by Test connection.")
     store.set_defaults(handler=handle_demo_store)
 
 
@@ -77,7 +77,7 @@ def handle_demo_store(command, options) -> int:
         "name": options["name"],
         "store_hash": options["store_hash"],
         "api_base_url": options["api_url"],
-        "timezone": store.timezone if store else options["timezone"],
+        "timezone": store.chosen_timezone if store else options["timezone"],
         "inventory_location_id": store.inventory_location_id if store else 1,
         "access_token": token,
     }

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from plugin.intellitrack.models import Division, Location, Site
 
-from .models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
-from .selectors import default_uom_choices, store_has_item_links
+from .models import ORDER_STATUS_CHOICES, TIMEZONE_CHOICES, BasicConfiguration, StoreConnection
+from .selectors import default_uom_choices, store_has_item_links, store_timezone_choice_label
 from .urlpolicy import api_base_url_problem, api_base_url_same
 
 LARGEST_ID = 2**63 - 1  # of a 64-bit primary key
@@ -36,6 +36,14 @@ class StoreConnectionForm(forms.ModelForm):
         initial=StoreConnection._meta.get_field("api_base_url").default,
         help_text=StoreConnection._meta.get_field("api_base_url").help_text,
     )
+    # Blank: the store's timezone (the services keep it in step with the store); a name: kept as chosen.
+    timezone = forms.ChoiceField(
+        label="Timezone",
+        required=False,
+        choices=TIMEZONE_CHOICES,
+        help_text="End of Day runs at its time in this timezone unless Basic Configuration names another. "
+        "The store's timezone is read by Test connection and followed until you choose one.",
+    )
 
     class Meta:
         model = StoreConnection
@@ -43,6 +51,9 @@ class StoreConnectionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [("", store_timezone_choice_label(self.instance)), *TIMEZONE_CHOICES]
+        if "timezone" not in (kwargs.get("initial") or {}):
+            self.initial["timezone"] = self.instance.chosen_timezone
         self.fields["access_token"].help_text = (
             TOKEN_KEEP_HELP + " Type a new one to replace it."
             if self.has_saved_token
@@ -137,10 +148,13 @@ class BasicConfigurationForm(forms.ModelForm):
         self.fields["last_auto_sync_completed_on"].help_text = (
             f"Only data changed after this moment is synced; set it back to re-sync a window ({settings.TIME_ZONE})."
         )
+        store = self.instance.store if self.instance.store_id else None
         self.fields["eod_timezone"].help_text = (
-            f"Blank: the store's timezone ({self.instance.store.timezone})."
-            if self.instance.store_id
-            else "Blank: the store's timezone."
+            "Blank: the store's timezone."
+            if store is None
+            else f"Blank: the connection's timezone ({store.timezone}, chosen on Shopping Cart Configuration)."
+            if store.timezone_chosen
+            else f"Blank: the store's timezone ({store.timezone})."
         )
         self.fields["default_division"].queryset = Division.objects.all()
         division_id = self._chosen_id("default_division")

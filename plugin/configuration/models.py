@@ -41,6 +41,7 @@ def default_order_statuses() -> list[int]:
 
 
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+KNOWN_TIMEZONES = frozenset(name for name, _ in TIMEZONE_CHOICES)
 
 
 class StoreConnection(models.Model):
@@ -60,7 +61,15 @@ class StoreConnection(models.Model):
         default=BIGCOMMERCE_API_URL,
         help_text="BigCommerce's API by default; a sandbox store's URL for demos and tests.",
     )
+    # The timezone End of Day runs in (unless Basic Configuration names another). Until a person chooses
+    # one, it is the store's: the first successful Test connection takes it from the store's /v2/store,
+    # and every later one keeps it in step. A chosen timezone is kept; a difference is shown on the pages.
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
+    timezone_chosen = models.BooleanField(
+        "Timezone chosen here",
+        default=False,
+        help_text="Off: the store's timezone, read by Test connection (UTC until the first one succeeds).",
+    )
     inventory_location_id = models.PositiveIntegerField(
         "BigCommerce inventory location id",
         default=1,
@@ -89,6 +98,11 @@ class StoreConnection(models.Model):
     @property
     def has_token(self) -> bool:
         return bool(self.access_token)
+
+    @property
+    def chosen_timezone(self) -> str:
+        """The timezone a person chose; "" when it is the store's (the forms' and files' blank choice)."""
+        return self.timezone if self.timezone_chosen else ""
 
 
 class BasicConfiguration(models.Model):

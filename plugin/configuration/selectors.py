@@ -9,9 +9,13 @@ from django.utils import timezone
 from plugin.intellitrack.models import UOM, Division, Location, Site
 from plugin.sync.models import StoreItemLink, SyncRun
 
-from .models import BasicConfiguration, StoreConnection
+from .models import KNOWN_TIMEZONES, BasicConfiguration, StoreConnection
 
 STOCK_BEHAVIOR_ORDER_PLACED = "order_placed"
+STOCK_BEHAVIOR_TEXT = {
+    STOCK_BEHAVIOR_ORDER_PLACED: "when an order is placed",
+    "order_completed_or_shipped": "when an order is completed or shipped",
+}
 
 
 def store_get(*, pk) -> StoreConnection | None:
@@ -81,15 +85,68 @@ class StoreStatus:
     next_eod: dt.datetime | None = None
     eod_timezone: str = ""
     stock_behavior_mismatch: bool = False
+    stock_behavior_warning: str = ""
+    timezone_warnings: list[str] = field(default_factory=list)
 
 
 def stock_behavior_mismatch(store: StoreConnection, configuration: BasicConfiguration) -> bool:
-    """True when the store's update_stock_behavior (from the last Test connection) disagrees with
-    "Stock decreased when order placed"."""
+    """True when the store's update_stock_behavior (as last read: by Test connection, or by End of Day
+    and the auto-sync cycle at their start) disagrees with "Stock decreased when order placed"."""
     behavior = store.remote_update_stock_behavior
     if not behavior:
         return False
     return (behavior == STOCK_BEHAVIOR_ORDER_PLACED) != configuration.stock_decreased_when_order_placed
+
+
+def stock_behavior_warning(store: StoreConnection, configuration: BasicConfiguration) -> str:
+    """The warning the pages and `itbc store test` give when the store and the saved flag disagree."""
+    if not stock_behavior_mismatch(store, configuration):
+        return ""
+    behavior = store.remote_update_stock_behavior
+    does = STOCK_BEHAVIOR_TEXT.get(behavior, f"as {behavior!r} says")
+    flag = "on" if configuration.stock_decreased_when_order_placed else "off"
+    read_at = getattr(store, "remote_settings_read_at", None) or store.connection_tested_at
+    when = f", read {timezone.localtime(read_at):%Y-%m-%d %H:%M %Z}" if read_at else ""
+    return (
+        f"The store decreases stock {does} (update_stock_behavior {behavior}{when}), but "
+        f"\"Stock decreased when order placed\" is {flag} here. End of Day and auto sync compute with what "
+        "the store does; change the setting on Basic Configuration so the two agree."
+    )
+
+
+def timezone_warnings(store: StoreConnection, configuration: BasicConfiguration) -> list[str]:
+    """Where the timezone End of Day runs in differs from the store's own (as the last Test connection
+    read it). Nothing to say before the store's timezone is known."""
+    remote = store.remote_timezone
+    if not remote:
+        return []
+    warnings = []
+    runs_in_connection_timezone = not configuration.eod_timezone
+    if store.timezone != remote:
+        if store.timezone_chosen:
+            text = f"This connection's timezone is {store.timezone} (chosen here), but the store's is {remote}."
+            if runs_in_connection_timezone:
+                text += f" End of Day runs at its time in {store.timezone}."
+        elif remote not in KNOWN_TIMEZONES:
+            text = (f"The store's timezone {remote!r} is not one this installation knows, so this connection "
+                    f"uses {store.timezone}: choose a timezone on the Shopping Cart Configuration tab.")
+        else:
+            text = (f"The store's timezone is {remote}, but this connection still uses {store.timezone}: "
+                    "Test connection takes the store's, or choose one on the Shopping Cart Configuration tab.")
+        warnings.append(text)
+    if configuration.eod_timezone and configuration.eod_timezone != remote:
+        warnings.append(f"End of Day runs at its time in {configuration.eod_timezone} (chosen on Basic "
+                        f"Configuration), not in the store's timezone {remote}.")
+    return warnings
+
+
+def store_timezone_choice_label(store: StoreConnection) -> str:
+    """The blank choice of the connection's timezone: the store's, named when known."""
+    if store.remote_timezone in KNOWN_TIMEZONES:
+        return f"the store's timezone ({store.remote_timezone})"
+    if store.pk and not store.timezone_chosen and store.timezone != "UTC":
+        return f"the store's timezone ({store.timezone})"  # as read before; the last test failed
+    return "the store's timezone (read by Test connection; UTC until then)"
 
 
 def store_status(store: StoreConnection, *, now: dt.datetime | None = None, error_limit: int = 10) -> StoreStatus:
@@ -111,4 +168,6 @@ def store_status(store: StoreConnection, *, now: dt.datetime | None = None, erro
         next_eod=next_eod_run(configuration, now=now),
         eod_timezone=configuration.effective_eod_timezone,
         stock_behavior_mismatch=stock_behavior_mismatch(store, configuration),
+        stock_behavior_warning=stock_behavior_warning(store, configuration),
+        timezone_warnings=timezone_warnings(store, configuration),
     )

@@ -1,6 +1,7 @@
 """Services that change a store's connection and configuration (the only writers of these models)."""
 import json
 import logging
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -9,8 +10,9 @@ from django.views.decorators.debug import sensitive_variables
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from .crypto import redact
-from .models import BasicConfiguration, StoreConnection
+from .models import KNOWN_TIMEZONES, BasicConfiguration, StoreConnection
 from .schedules import AUTO_SYNC_TASK, EOD_EXPORT_TASK, auto_sync_periodic_task_name, eod_periodic_task_name
+from .selectors import stock_behavior_warning, timezone_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +20,18 @@ CONNECTION_FIELDS = ["name", "store_hash", "api_base_url", "timezone", "inventor
 # The fields that say which store is reached; with the token, a change to one voids the last test.
 CONNECTION_TARGET_FIELDS = ["store_hash", "api_base_url"]
 CONNECTION_CHANGED_MESSAGE = "Connection details changed: test the connection again."
+TIMEZONE_FROM_STORE_REASON = "Timezone taken from the store"
+
+
+def _timezone_apply(store: StoreConnection, chosen: str, *, fallback: str) -> None:
+    """The form's timezone choice onto `store`: a name is a person's choice and is kept; "" is the
+    store's timezone, as last read from the store, else `fallback` until a Test connection reads it."""
+    if chosen:
+        store.timezone, store.timezone_chosen = chosen, True
+    else:
+        remote = store.remote_timezone
+        store.timezone = remote if remote in KNOWN_TIMEZONES else fallback
+        store.timezone_chosen = False
 
 
 @sensitive_variables("data")
@@ -25,7 +39,8 @@ CONNECTION_CHANGED_MESSAGE = "Connection details changed: test the connection ag
 def store_connection_create(*, user, data: dict) -> StoreConnection:
     """Create a store connection and its (empty) Basic Configuration. `data` is a validated
     StoreConnectionForm's cleaned_data, access_token included."""
-    store = StoreConnection(**{name: data[name] for name in CONNECTION_FIELDS if name in data})
+    store = StoreConnection(**{name: data[name] for name in CONNECTION_FIELDS if name in data and name != "timezone"})
+    _timezone_apply(store, data.get("timezone") or "", fallback=StoreConnection._meta.get_field("timezone").default)
     store.access_token = data["access_token"]
     store._history_user = user
     store._change_reason = "Store added"
@@ -50,7 +65,7 @@ def store_connection_update(*, store: StoreConnection, user, data: dict) -> Stor
         name in data and data[name] != getattr(saved, name) for name in CONNECTION_TARGET_FIELDS
     )
     for name in CONNECTION_FIELDS:
-        if name in data:
+        if name in data and name != "timezone":
             setattr(store, name, data[name])
     if details_changed:
         store.connection_ok = False
@@ -59,6 +74,11 @@ def store_connection_update(*, store: StoreConnection, user, data: dict) -> Stor
         store.remote_store_name = ""
         store.remote_timezone = ""
         store.remote_update_stock_behavior = ""
+    if "timezone" in data:
+        # Blank ("the store's timezone") keeps the one in use until a Test connection reads the store's.
+        _timezone_apply(store, data["timezone"] or "", fallback=saved.timezone)
+    else:
+        store.timezone, store.timezone_chosen = saved.timezone, saved.timezone_chosen
     store._history_user = user
     if token:
         store.access_token = token
@@ -171,8 +191,9 @@ def _connection_error_message(exc: Exception, store: StoreConnection) -> str:
     return f"{reason} ({type(exc).__name__}: {detail})"[:500] if detail else reason[:500]
 
 
-def store_connection_test(*, store: StoreConnection) -> StoreConnection:
-    """Read /v2/store and /v3/settings/inventory and record what the store answered."""
+def store_connection_test(*, store: StoreConnection, user=None) -> StoreConnection:
+    """Read /v2/store and /v3/settings/inventory and record what the store answered. A connection
+    whose timezone nobody chose takes the store's, and the End of Day schedule follows it."""
     from plugin.bigcommerce import errors
     from plugin.bigcommerce.client import client_for_store
 
@@ -214,4 +235,67 @@ def store_connection_test(*, store: StoreConnection) -> StoreConnection:
         )
     finally:
         del store.skip_history_when_saving
+    if store.connection_ok:
+        store_timezone_follow(store=store, user=user)
     return store
+
+
+@transaction.atomic
+def store_timezone_follow(*, store: StoreConnection, user=None) -> bool:
+    """Make the store's timezone (as the last Test connection read it) the connection's, unless a person
+    chose one, and move the End of Day crontab with it. True when the timezone changed."""
+    saved = StoreConnection.objects.select_for_update().get(pk=store.pk)
+    remote = saved.remote_timezone
+    if saved.timezone_chosen or remote not in KNOWN_TIMEZONES or saved.timezone == remote:
+        return False
+    previous = saved.timezone
+    store.timezone = saved.timezone = remote
+    # A change of when End of Day runs: recorded in the history like one made on the page.
+    saved._history_user = user
+    saved._change_reason = TIMEZONE_FROM_STORE_REASON
+    saved.save(update_fields=["timezone", "updated_at"])
+    store.updated_at = saved.updated_at
+    configuration = BasicConfiguration.objects.filter(store=saved).first()
+    if configuration is not None:
+        configuration.store = saved
+        store_schedules_sync(configuration=configuration)
+    logger.info("store %s: timezone %s taken from the store (was %s)", saved.name, remote, previous)
+    return True
+
+
+@dataclass
+class ConnectionTestOutcome:
+    """What "Test connection" (the page's button and `itbc store test`) tells the person, in order:
+    (level, text) with level "success", "info", "warning" or "error"."""
+
+    store: StoreConnection
+    messages: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.store.connection_ok
+
+
+def store_connection_check(*, store: StoreConnection, user=None) -> ConnectionTestOutcome:
+    """Run the connection test and say what it found: the result, a timezone taken from the store,
+    and the differences between the store and this configuration that the pages flag."""
+    timezone_before = store.timezone
+    store = store_connection_test(store=store, user=user)
+    outcome = ConnectionTestOutcome(store=store)
+    if not store.connection_ok:
+        outcome.messages.append(("error", f"Test connection failed: {store.connection_message}"))
+        return outcome
+    outcome.messages.append(("success", f"Connected to {store.remote_store_name or store.name}."))
+    if store.timezone != timezone_before:
+        outcome.messages.append(
+            ("info", f"Timezone set to the store's: {store.timezone} (was {timezone_before}). "
+                     "End of Day runs at its time there.")
+        )
+    configuration = BasicConfiguration.objects.filter(store=store).first()
+    if configuration is not None:
+        configuration.store = store
+        outcome.messages += [("warning", text) for text in timezone_warnings(store, configuration)]
+        behavior_warning = stock_behavior_warning(store, configuration)
+        if behavior_warning:
+            outcome.messages.append(("warning", behavior_warning))
+    return outcome

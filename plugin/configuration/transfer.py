@@ -46,7 +46,8 @@ def configuration_export(*, store: StoreConnection) -> dict:
         "format": FILE_FORMAT,
         "version": FILE_VERSION,
         "store": store.name,
-        "connection": {key: getattr(store, key) for key in CONNECTION_KEYS},
+        # timezone "" = the store's (read by Test connection), as on the page.
+        "connection": {**{key: getattr(store, key) for key in CONNECTION_KEYS}, "timezone": store.chosen_timezone},
         "basic_configuration": basic,
     }
 
@@ -182,9 +183,8 @@ def configuration_import(*, store: StoreConnection, user, document) -> BasicConf
         basic.update(_master_data_ids(basic, code_errors))
     errors += code_errors
 
-    connection_form = StoreConnectionForm(
-        data=_form_data(model_to_dict(store, fields=StoreConnectionForm.Meta.fields), connection), instance=store
-    )
+    saved_connection = {**model_to_dict(store, fields=StoreConnectionForm.Meta.fields), "timezone": store.chosen_timezone}
+    connection_form = StoreConnectionForm(data=_form_data(saved_connection, connection), instance=store)
     configuration = basic_configuration_ensure(store=store)  # undone with a refused file
     basic_values = model_to_dict(configuration, fields=BasicConfigurationForm.Meta.fields)
     basic_form = BasicConfigurationForm(data=_form_data(basic_values, basic), instance=configuration)

@@ -17,8 +17,8 @@ from .selectors import master_data_options, store_get, store_status
 from .services import (
     basic_configuration_ensure,
     basic_configuration_update,
+    store_connection_check,
     store_connection_create,
-    store_connection_test,
     store_connection_update,
 )
 
@@ -176,12 +176,12 @@ def cart_configuration(request, pk):
 def connection_test(request, pk):
     _require(request, RUN_JOBS_PERMISSION)
     store = _store_or_404(pk)
-    store = store_connection_test(store=store)
-    if store.connection_ok:
-        messages.success(request, f"Connected to {store.remote_store_name or store.name}.")
-    else:
-        messages.error(request, f"Test connection failed: {store.connection_message}")
-    return redirect("configuration:cart", pk=store.pk)
+    outcome = store_connection_check(store=store, user=request.user)
+    for level, text in outcome.messages:
+        # The warnings stay on every tab of the store (store_tabs.html) as long as they hold.
+        if level != "warning":
+            getattr(messages, level)(request, text)
+    return redirect("configuration:cart", pk=outcome.store.pk)
 
 
 @login_required
