@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from .forms import StoreConnectionForm
 from .models import BIGCOMMERCE_API_URL, StoreConnection
-from .services import store_connection_create
+from .services import store_connection_check, store_connection_create
 from .transfer import ConfigurationFileError, configuration_export, configuration_import
 
 TOKEN_ENV = "BIGCOMMERCE_ACCESS_TOKEN"
@@ -35,6 +35,15 @@ def register(subparsers, command):
 
     listing = store_actions.add_parser("list", help="List the connected stores.")
     listing.set_defaults(handler=store_list)
+
+    test = store_actions.add_parser(
+        "test",
+        help="Test a store's connection, as the page's Test connection button does (exit 1 when it fails).",
+        description="Read the store's details and inventory settings with the saved connection, record them "
+        "as the page's Test connection button does, and print what it found. Exits 0 when connected, 1 otherwise.",
+    )
+    test.add_argument("--store", required=True, metavar="NAME")
+    test.set_defaults(handler=store_test)
 
     config = subparsers.add_parser("config", help="Export or import a store's configuration file (JSON).")
     config_actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
@@ -97,6 +106,25 @@ def store_list(command, options) -> int:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         command.stdout.write("  ".join(str(value).ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def store_test(command, options) -> int:
+    store = _store(command, options["store"])
+    if store is None:
+        return 1
+    outcome = store_connection_check(store=store)
+    for level, text in outcome.messages:
+        if level == "error":
+            command.stderr.write(text)
+        else:
+            command.stdout.write(text if level in ("success", "info") else f"Warning: {text}")
+    if not outcome.ok:
+        return 1
+    store = outcome.store
+    command.stdout.write(f"Store timezone: {store.remote_timezone or '-'}; this connection's: {store.timezone}"
+                         + ("" if store.timezone_chosen else " (the store's)"))
+    command.stdout.write(f"Update stock behavior: {store.remote_update_stock_behavior or '-'}")
     return 0
 
 
