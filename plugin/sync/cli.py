@@ -5,6 +5,8 @@ succeeded, 3 when it was partial (some items failed) and 1 when it failed or cou
 `--dry-run` is for `eod` only: the imports refuse it with exit code 2 (they write to IntelliTrack only)."""
 from datetime import date
 
+from django.db import models
+
 from .jobs.context import PrerequisiteMissing
 from .models import SyncRun
 from .runs import RunInProgress
@@ -88,7 +90,28 @@ def run_summary_text(run: SyncRun) -> str:
         f"{run.skipped_count} skipped",
     ]
     for key, value in sorted((run.summary or {}).items()):
-        lines.append(f"  {key}: {value}")
+        lines.append(f"  {key}: {_display(value)}")
     if run.error:
         lines.append(f"Error: {run.error}")
     return "\n".join(lines)
+
+
+JOB_LABELS = dict(SyncRun.Job.choices)
+
+
+def _display(value) -> str:
+    """A summary value as people read it: jobs (and other choices) by their label, never a Python repr.
+    A job's entry ({job: run id}, as bootstrap's steps) names its run."""
+    if isinstance(value, models.Choices):
+        return str(value.label)
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            if str(key) in JOB_LABELS:
+                parts.append(f"{JOB_LABELS[str(key)]}: " + (f"run #{item}" if type(item) is int else _display(item)))
+            else:
+                parts.append(f"{_display(key)}: {_display(item)}")
+        return "; ".join(parts)
+    if isinstance(value, list | tuple):
+        return ", ".join(_display(item) for item in value)
+    return str(value)
