@@ -83,6 +83,11 @@ class SandboxServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def add_fault_rule(self, rule: dict | None = None, **fields) -> dict:
+        """Script a fault at run time, e.g. `add_fault_rule(method="PUT",
+        path="/v3/inventory/adjustments/absolute", status=500, times=2)` (see faults.py)."""
+        return self.faults.add_rule(rule, **fields)
+
     def reset(self) -> None:
         """Back to a freshly generated store (same object, so references held by tests stay valid)."""
         if self.state_factory is None:
@@ -126,7 +131,7 @@ class SandboxServer:
             reply.headers.update(limit_headers)
             reply.headers["X-Retry-After"] = str(max(1, -(-int(limit_headers["X-Rate-Limit-Time-Reset-Ms"]) // 1000)))
             return reply, None
-        plan = self.faults.plan()
+        plan = self.faults.plan(method, rest.split("?", 1)[0])
         if plan.error_status is not None:
             reply = self.app.error(version, plan.error_status, "The store could not answer (injected fault).", {}, rest)
             reply.headers.update(limit_headers)
@@ -153,7 +158,8 @@ class SandboxServer:
                 summary = state.summary()
                 summary.update(store_hash=self.store_hash, plan=self.limiter.plan, quota=self.limiter.quota,
                                rate_limited=self.limiter.refused, faults=self.faults.config.to_dict(),
-                               faults_injected=dict(self.faults.counts), requests_served=self.requests_served)
+                               faults_injected=dict(self.faults.counts), fault_rules_used=self.faults.rules_used(),
+                               requests_served=self.requests_served)
                 return Reply(200, summary)
             if path.rstrip("/") == "/_sandbox/orders" and method == "POST":
                 order = state.place_order(items=payload.get("items") or [], status_id=payload.get("status_id", 11),
@@ -178,7 +184,10 @@ class SandboxServer:
                 return Reply(200, {"transaction_id": transaction_id})
             if path.rstrip("/") == "/_sandbox/faults":
                 if method == "POST":
-                    self.faults.configure(FaultConfig.from_dict(payload, base=self.faults.config))
+                    if not isinstance(payload, dict):
+                        return Reply(400, {"error": "The fault options must be an object."})
+                    self.faults.configure(FaultConfig.from_dict(payload, base=self.faults.config),
+                                          keep_rules="rules" not in payload)
                 elif method != "GET":
                     return Reply(405, {"error": "Use GET or POST."})
                 return Reply(200, self.faults.config.to_dict())

@@ -161,3 +161,14 @@ def test_the_command_saves_its_state_periodically(tmp_path):
             raise AssertionError("the running command never saved the new order")
     finally:
         _stop(process)
+
+
+def test_the_command_takes_scripted_fault_rules():
+    rule = '{"method": "GET", "path": "/v2/time", "status": 503, "times": 1}'
+    process, announced = _start_command("--products", "10", "--orders", "0", "--fault-rule", rule)
+    try:
+        url = f"{announced['base_url']}/stores/{announced['store_hash']}/v2/time"
+        headers = {"X-Auth-Token": announced["token"]}
+        assert [requests.get(url, headers=headers, timeout=5).status_code for _ in range(2)] == [503, 200]
+    finally:
+        _stop(process)

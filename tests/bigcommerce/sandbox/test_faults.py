@@ -88,3 +88,109 @@ def test_faults_change_at_run_time_and_spare_sandbox_actions(make_sandbox):
     assert sandbox_post(server, "faults", {"no_such_fault": 1}).status_code == 400
     sandbox_post(server, "faults", {"error_rate": 0})
     assert _statuses(server, 3) == [200] * 3
+
+
+# ----- scripted rules -------------------------------------------------------------------------------------
+
+ABSOLUTE = "/v3/inventory/adjustments/absolute"
+
+
+def _absolute(server, quantity: int) -> requests.Response:
+    product = next(p for p in server.state.products.values() if p.inventory_tracking == "product")
+    return requests.put(f"{server.store_url}{ABSOLUTE}", headers={"X-Auth-Token": server.token}, timeout=10,
+                        json={"items": [{"location_id": 1, "product_id": product.id, "quantity": quantity}]})
+
+
+def _product_level(server) -> int:
+    product = next(p for p in server.state.products.values() if p.inventory_tracking == "product")
+    return server.state.on_hand(-product.id)
+
+
+def test_a_status_rule_answers_the_next_matching_requests_before_handling_them(make_sandbox):
+    server = make_sandbox(plan="unlimited", faults={"rules": [
+        {"method": "PUT", "path": ABSOLUTE, "status": 500, "times": 2}]})
+    before = _product_level(server)
+    assert _statuses(server, 3) == [200] * 3  # other requests are spared
+    first, second = _absolute(server, before + 7), _absolute(server, before + 8)
+    assert (first.status_code, second.status_code) == (500, 500)
+    assert_error_shape(first)
+    assert _product_level(server) == before  # nothing was applied
+    assert _absolute(server, before + 9).status_code == 200  # the rule is used up
+    assert _product_level(server) == before + 9
+    summary = requests.get(f"{server.base_url}/_sandbox/state-summary", timeout=5).json()
+    assert summary["fault_rules_used"] == [2] and summary["faults_injected"]["rule"] == 2
+
+
+def test_a_delay_rule_holds_back_matching_answers_only(make_sandbox):
+    server = make_sandbox(plan="unlimited", faults={"rules": [
+        {"method": "GET", "path": "/v2/orders", "delay_ms": 300, "times": 2}]})
+    started = time.monotonic()
+    assert bc(server, "GET", "/v2/time").status_code == 200
+    assert time.monotonic() - started < 0.25
+    for _ in range(2):
+        started = time.monotonic()
+        assert bc(server, "GET", "/v2/orders/count").status_code == 200  # a prefix of the path matches
+        assert time.monotonic() - started >= 0.3
+    started = time.monotonic()
+    assert bc(server, "GET", "/v2/orders?limit=1").status_code == 200
+    assert time.monotonic() - started < 0.25
+
+
+def test_a_regex_rule_with_a_429_and_one_that_drops(make_sandbox):
+    server = make_sandbox(plan="unlimited", faults={"rules": [
+        {"path": r"^/v2/orders/\d+$", "status": 429, "times": None},
+        {"method": "PUT", "path": ABSOLUTE, "drop": True}]})
+    for _ in range(3):
+        limited = bc(server, "GET", "/v2/orders/100")
+        assert limited.status_code == 429 and limited.headers["X-Rate-Limit-Requests-Left"] == "0"
+    assert bc(server, "GET", "/v2/orders/100/products").status_code == 200  # the regex is anchored
+    with pytest.raises(requests.ConnectionError):
+        _absolute(server, 4321)
+    assert _product_level(server) == 4321  # handled, then the answer was lost
+    assert _absolute(server, 4322).status_code == 200
+
+
+def test_rules_set_at_run_time_over_http_and_in_python(make_sandbox):
+    server = make_sandbox(plan="unlimited")
+    changed = sandbox_post(server, "faults", {"rules": [{"method": "get", "path": "/v2/time", "status": 503}]})
+    assert changed.status_code == 200
+    assert changed.json()["rules"] == [{"method": "GET", "path": "/v2/time", "status": 503, "delay_ms": 0,
+                                        "drop": False, "times": 1}]
+    assert sandbox_post(server, "faults", {"malformed_rate": 0.0}).status_code == 200  # keeps the live rule
+    assert _statuses(server, 2) == [503, 200]
+    assert sandbox_post(server, "faults", {"malformed_rate": 0.0}).status_code == 200  # a used rule stays used
+    assert _statuses(server, 1) == [200]
+    server.add_fault_rule(method="GET", path="/v2/time", status=502, times=2)
+    assert _statuses(server, 3) == [502, 502, 200]
+    assert requests.get(f"{server.base_url}/_sandbox/faults", timeout=5).json()["rules"][-1]["status"] == 502
+    server.faults.clear_rules()
+    server.add_fault_rule({"path": "/v2/time", "status": 500, "times": None})
+    assert _statuses(server, 2) == [500, 500]
+    assert sandbox_post(server, "faults", {"rules": []}).status_code == 200
+    assert _statuses(server, 1) == [200]
+
+
+@pytest.mark.parametrize("rule", [
+    {"path": "/v2/time"},  # does nothing
+    {"path": "v2/time", "status": 500},
+    {"path": "/v2/time", "status": 200},
+    {"path": "/v2/time", "status": 500, "times": 0},
+    {"path": "/v2/time", "status": 500, "drop": True},
+    {"path": "^/v2/(", "status": 500},
+    {"path": "/v2/time", "status": 500, "method": "PATCH"},
+    {"path": "/v2/time", "status": 500, "when": "always"},
+])
+def test_a_bad_rule_is_refused(make_sandbox, rule):
+    server = make_sandbox(plan="unlimited")
+    assert sandbox_post(server, "faults", {"rules": [rule]}).status_code == 400
+    with pytest.raises(ValueError):
+        server.add_fault_rule(rule)
+    assert _statuses(server, 1) == [200]
+
+
+def test_rules_never_shift_the_random_faults(make_sandbox):
+    runs = []
+    for rules in ([], [{"path": "/v2/time", "delay_ms": 1, "times": None}]):
+        server = make_sandbox(plan="unlimited", faults={"error_rate": 0.3, "seed": 42, "rules": rules})
+        runs.append(_statuses(server, 30))
+    assert runs[0] == runs[1]

@@ -12,7 +12,6 @@ from plugin.bigcommerce.sandbox.faults import FaultConfig
 from plugin.bigcommerce.sandbox.ratelimit import PLANS
 from plugin.bigcommerce.sandbox.runner import sandbox_build, sandbox_run
 
-
 TOKEN_ENV = "ITBC_SANDBOX_TOKEN"
 
 
