@@ -30,7 +30,7 @@ class InventoryFilterForm(forms.Form):
     site = forms.ModelChoiceField(Site.objects.select_related("division"), required=False)
     location = forms.ModelChoiceField(Location.objects.select_related("site"), required=False)
     item = forms.CharField(
-        required=False, max_length=100, label="Item", help_text="Item number or description"
+        required=False, max_length=255, label="Item", help_text="Item number or description"
     )
 
     def __init__(self, *args, **kwargs):

@@ -215,6 +215,9 @@ class PickingOrderData:
     ship_to: ShipToData | None = None
     carrier_name: str = ""
     shipping_method_name: str = ""
+    # Lines of the store order that no item matches, kept on the order for staff to see: each a tuple of
+    # (field, value) pairs with sku, name, quantity and reason.
+    unmanaged_lines: tuple[tuple[tuple[str, object], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -364,6 +367,8 @@ class IntelliTrackGateway(Protocol):
     ) -> dict[int, int]: ...
 
     def unpicked_by_item(self, store_id: int, item_ids: Iterable[int] | None = None) -> dict[int, int]: ...
+
+    def picked_by_store_line(self, store_id: int, store_order_ids: Iterable[int]) -> dict[int, int]: ...
 
     def picking_orders_create(self, orders: Sequence[PickingOrderData]) -> list[PickingOrderResult]: ...
 
@@ -604,6 +609,9 @@ class EmbeddedGateway:
 
     def unpicked_by_item(self, store_id: int, item_ids: Iterable[int] | None = None) -> dict[int, int]:
         return selectors.unpicked_by_item(store=store_id, item_ids=item_ids)
+
+    def picked_by_store_line(self, store_id: int, store_order_ids: Iterable[int]) -> dict[int, int]:
+        return selectors.picked_by_store_line(store=store_id, store_order_ids=store_order_ids)
 
     # picking orders
 

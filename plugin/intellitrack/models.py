@@ -72,8 +72,9 @@ class UOM(models.Model):
 
 class Item(models.Model):
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="items")
-    item_number = models.CharField(max_length=60)
-    alternate_number = models.CharField(max_length=60, blank=True)
+    # As long as a BigCommerce SKU may be, so every SKU can be an item number.
+    item_number = models.CharField(max_length=255)
+    alternate_number = models.CharField(max_length=255, blank=True)
     description = models.CharField(max_length=255, blank=True)
     active = models.BooleanField(default=True)
     default_uom = models.ForeignKey(UOM, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
@@ -268,6 +269,8 @@ class PickingOrder(models.Model):
         related_name="picking_orders",
     )
     store_order_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # Lines of the store order that IntelliTrack does not manage (no item): [{sku, name, quantity, reason}].
+    unmanaged_lines = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 

@@ -989,6 +989,7 @@ def picking_orders_create(*, division: Division, store_id: int | None, orders: l
                 shipping_method_id=method_id,
                 source_store_id=store_id,
                 store_order_id=order.store_order_id,
+                unmanaged_lines=[dict(line) for line in getattr(order, "unmanaged_lines", ())],
             )
         )
     PickingOrder.objects.bulk_create(new_orders, batch_size=500)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 
-ITEM_NUMBER_MAX = 60
+ITEM_NUMBER_MAX = 255  # the embedded item number holds any BigCommerce SKU (255 characters)
 TRACKING_NONE = "none"
 TRACKING_PRODUCT = "product"
 TRACKING_VARIANT = "variant"
@@ -184,7 +184,14 @@ class OrderLine:
     variant_id: int | None
     sku: str
     name: str
-    quantity: int
+    quantity: int  # ordered
+    quantity_shipped: int = 0
+    order_address_id: int = 0
+
+    @property
+    def remaining(self) -> int:
+        """What is left to ship."""
+        return max(0, self.quantity - self.quantity_shipped)
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,12 @@ class StoreOrder:
     ship_to: Party | None
     shipping_method: str
     lines: list[OrderLine] = field(default_factory=list)
+    channel_id: int = 1
+    created_at: datetime | None = None
+
+    @property
+    def lines_to_ship(self) -> list[OrderLine]:
+        return [line for line in self.lines if line.remaining > 0]
 
 
 def _party(address: dict) -> Party:
@@ -217,15 +230,23 @@ def _party(address: dict) -> Party:
     )
 
 
-def parse_store_date(value) -> date:
+def parse_store_datetime(value) -> datetime | None:
     """v2 dates are RFC 2822 ("Tue, 20 Nov 2012 00:00:00 +0000"); ISO is accepted too."""
     if not value:
-        return date.today()
+        return None
     text = str(value)
     try:
-        return parsedate_to_datetime(text).date()
+        return parsedate_to_datetime(text)
     except (TypeError, ValueError):
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+
+
+def parse_store_date(value) -> date:
+    moment = parse_store_datetime(value)
+    return moment.date() if moment is not None else date.today()
 
 
 def customer_account(order: dict) -> str:
@@ -238,13 +259,10 @@ def customer_account(order: dict) -> str:
 
 
 def order_to_store_order(order: dict, products: list[dict], shipping_addresses: list[dict]) -> StoreOrder:
-    """An order with its products and shipping addresses -> a picking order record. Lines carry what is
-    left to ship (quantity - quantity_shipped); fully shipped products are left out."""
+    """An order with its products and shipping addresses -> a store order record with every line (ordered
+    and shipped quantities); `lines_to_ship` are what a picking order needs."""
     lines = []
     for product in products:
-        remaining = int(product.get("quantity") or 0) - int(product.get("quantity_shipped") or 0)
-        if remaining <= 0:
-            continue
         variant_id = product.get("variant_id")
         lines.append(
             OrderLine(
@@ -253,7 +271,9 @@ def order_to_store_order(order: dict, products: list[dict], shipping_addresses: 
                 variant_id=int(variant_id) if variant_id else None,
                 sku=_clean(product.get("sku")),
                 name=_clean(product.get("name")),
-                quantity=remaining,
+                quantity=max(0, int(product.get("quantity") or 0)),
+                quantity_shipped=max(0, int(product.get("quantity_shipped") or 0)),
+                order_address_id=int(product.get("order_address_id") or 0),
             )
         )
     address = shipping_addresses[0] if shipping_addresses else None
@@ -267,7 +287,37 @@ def order_to_store_order(order: dict, products: list[dict], shipping_addresses: 
         ship_to=_party(address) if address else None,
         shipping_method=_clean(address.get("shipping_method")) if address else "",
         lines=lines,
+        channel_id=int(order.get("channel_id") or 1),
+        created_at=parse_store_datetime(order.get("date_created")),
     )
+
+
+def _consignment_line_items(consignment: dict) -> list[dict]:
+    # Line items are full order products with consignment_structure=object; links to them otherwise.
+    items = consignment.get("line_items") or []
+    return [item for item in items if isinstance(item, dict) and "product_id" in item]
+
+
+def order_with_consignments_to_store_order(order: dict) -> StoreOrder:
+    """An order listed with `include=consignments.line_items&consignment_structure=object` -> a store
+    order record: the shipping consignments are the shipping addresses (their id is the order address
+    id) and carry the lines; pickup and digital consignments carry theirs too."""
+    consignments = order.get("consignments") or {}
+    if isinstance(consignments, list):  # the older array structure holds one object
+        consignments = consignments[0] if consignments else {}
+    shipping = [c for c in consignments.get("shipping") or [] if isinstance(c, dict)]
+    products: list[dict] = []
+    seen: set[int] = set()
+    groups = [*shipping, *(consignments.get("pickups") or []), *(consignments.get("downloads") or []),
+              *((consignments.get("email") or {}).get("gift_certificates") or [])]
+    for consignment in groups:
+        if not isinstance(consignment, dict):
+            continue
+        for item in _consignment_line_items(consignment):
+            if int(item["id"]) not in seen:
+                seen.add(int(item["id"]))
+                products.append(item)
+    return order_to_store_order(order, products, shipping)
 
 
 # --- carriers -----------------------------------------------------------------------------------

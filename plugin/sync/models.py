@@ -188,3 +188,64 @@ class OrderImport(models.Model):
 
     def __str__(self):
         return f"{self.store_id}:{self.store_order_id} [{self.state}]"
+
+
+class StoreOrderLine(models.Model):
+    """What one line of a store order holds of the store's stock (decision 18): kept for every order in a
+    status that holds stock, whether or not it is imported as a picking order and whether or not the line
+    matches an item. Matched by the link's product and variant ids only, never by SKU."""
+
+    store = models.ForeignKey("configuration.StoreConnection", on_delete=models.CASCADE, related_name="order_lines")
+    store_order_id = models.PositiveBigIntegerField()
+    order_product_id = models.PositiveBigIntegerField()
+    product_id = models.PositiveBigIntegerField()
+    variant_id = models.PositiveBigIntegerField(null=True, blank=True)
+    sku = models.CharField(max_length=255, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    link = models.ForeignKey(StoreItemLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Why no item manages this line ("" when `link` is set).
+    unmanaged_reason = models.TextField(blank=True)
+    quantity = models.PositiveIntegerField()
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    # Units shipped before IntelliTrack held this stock (before go-live): they left the shelf without a pick.
+    base_shipped = models.PositiveIntegerField(default=0)
+    # The store took the units off when the order was placed (its channel's update_stock_behavior then).
+    taken_at_placement = models.BooleanField(default=False)
+    status_id = models.PositiveSmallIntegerField()
+    channel_id = models.PositiveIntegerField(default=1)
+    # A finished order whose every unit IntelliTrack picked: it holds nothing and is left out of the sums.
+    settled = models.BooleanField(default=False)
+    order_created_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["store_id", "store_order_id", "order_product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "order_product_id"], name="order_line_unique_per_store"),
+        ]
+        indexes = [
+            models.Index(fields=["store", "store_order_id"], name="order_line_store_order"),
+            models.Index(fields=["store", "settled", "status_id"], name="order_line_store_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.store_id}:{self.store_order_id}/{self.order_product_id} x{self.quantity}"
+
+
+class StoreSyncState(models.Model):
+    """What the sync has learnt about a store: when IntelliTrack started holding its stock, and the
+    stock behaviour the store really has (per channel), with when it was last seen to change."""
+
+    store = models.OneToOneField("configuration.StoreConnection", on_delete=models.CASCADE,
+                                 related_name="sync_state")
+    # The first inventory import: orders created after it had their stock in IntelliTrack from the start.
+    go_live_at = models.DateTimeField(null=True, blank=True)
+    # {"channel id": {"behavior": ..., "seen_at": iso, "previous": ..., "changed_after": iso}}
+    stock_behaviors = models.JSONField(default=dict, blank=True)
+    stock_behavior_read_at = models.DateTimeField(null=True, blank=True)
+    # The last scan of orders that left the holding statuses (finished or closed), for the next window.
+    closed_scan_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Sync state of store {self.store_id}"

@@ -4,13 +4,14 @@ Progress is written in one UPDATE per batch (counts are F() increments), and ite
 bulk INSERT per batch, so a run of 100,000 items costs a few hundred statements, not 100,000.
 A job whose statements must not grow with its size (End of Day) uses RunProgress, which writes progress
 on a timer, and RunItemSpool, which keeps outcomes in a temporary file and loads them in one COPY."""
+import contextvars
 import csv
 import json
 import logging
 import tempfile
 import time
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -44,6 +45,45 @@ class SlotAlreadyRun(Exception):
     def __init__(self, run: SyncRun | None):
         self.run = run
         super().__init__(f"This End of Day slot already has run #{run.pk if run else '?'}.")
+
+
+# The runs whose step is executing in this process now (an End of Day's order import, a bootstrap's
+# imports): every sign of life of the step is one of theirs too, so a live parent is never marked stale
+# and never loses its lock while its step runs.
+_parents: contextvars.ContextVar[tuple] = contextvars.ContextVar("itbc_parent_runs", default=())
+
+
+class _Parent:
+    def __init__(self, run: SyncRun, lock):
+        self.run, self.lock = run, lock
+        self.touched_at = time.monotonic()
+
+
+@contextmanager
+def parent_kept_alive(*, run: SyncRun, lock=None):
+    """While the block runs (a child step of `run`), the child's heartbeats renew `run` too."""
+    token = _parents.set((*_parents.get(), _Parent(run, lock)))
+    try:
+        yield
+    finally:
+        _parents.reset(token)
+
+
+def _parents_touch() -> None:
+    """Renew the locks of the runs waiting on this step (Redis, no SQL), and their heartbeat at most once
+    every ITBC_RUN_PROGRESS_SECONDS (one UPDATE for all of them)."""
+    parents = _parents.get()
+    if not parents:
+        return
+    for parent in parents:
+        if parent.lock is not None:
+            parent.lock.renew()
+    now = time.monotonic()
+    due = [parent for parent in parents if now - parent.touched_at >= progress_seconds()]
+    if due:
+        SyncRun.objects.filter(pk__in=[parent.run.pk for parent in due]).update(heartbeat_at=timezone.now())
+        for parent in due:
+            parent.touched_at = now
 
 
 def stale_after() -> timedelta:
@@ -168,6 +208,7 @@ def run_items_record(*, run: SyncRun, outcomes: list[ItemOutcome], lock=None, pr
             run.processed += advance
             if lock is not None:
                 lock.renew()
+            _parents_touch()
         else:
             run_heartbeat(run=run, lock=lock)
         return
@@ -202,6 +243,7 @@ def run_items_record(*, run: SyncRun, outcomes: list[ItemOutcome], lock=None, pr
     run.skipped_count += skipped
     if lock is not None:
         lock.renew()
+    _parents_touch()
 
 
 def progress_seconds() -> float:
@@ -224,6 +266,7 @@ class RunProgress:
         self.processed += advance
         if self.lock is not None:
             self.lock.renew()
+        _parents_touch()
         now = self.clock()
         if now - self._written_at < self.every:
             return
@@ -336,6 +379,7 @@ def run_heartbeat(*, run: SyncRun, lock=None) -> None:
     SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
     if lock is not None:
         lock.renew()
+    _parents_touch()
 
 
 def run_finish(*, run: SyncRun, error: str = "", summary: dict | None = None) -> SyncRun:

@@ -4,7 +4,9 @@
 `run_execute` runs a queued run in this process: takes the lock, starts the run, hands it to its job's
 runner, and closes it as succeeded, partial or failed."""
 import logging
+import time
 
+from django.conf import settings
 from django.db import transaction
 
 from plugin.bigcommerce.errors import BigCommerceError
@@ -162,7 +164,8 @@ def _child_run(ctx: JobContext, job: str, *, client, gateway, options=None) -> S
     write to IntelliTrack only: never dry runs, even under an End of Day dry run."""
     child = runs.run_create(store=ctx.store, job=job, trigger=ctx.run.trigger, user=ctx.run.user,
                             options={"parent_run": ctx.run.pk, **(options or {})})
-    finished = run_execute(run_id=child.pk, client=client or ctx.client, gateway=gateway or ctx.gateway)
+    with runs.parent_kept_alive(run=ctx.run, lock=ctx.lock):
+        finished = run_execute(run_id=child.pk, client=client or ctx.client, gateway=gateway or ctx.gateway)
     return finished or SyncRun.objects.get(pk=child.pk)
 
 
@@ -183,21 +186,50 @@ def _bootstrap(ctx: JobContext, *, client, gateway) -> dict:
     return {"steps": steps}
 
 
+def order_import_wait_seconds() -> float:
+    """How long an End of Day waits for another order import of its store to end (by default as long as a
+    dead run takes to be marked stale, plus a minute)."""
+    default = runs.stale_after().total_seconds() + 60
+    return float(getattr(settings, "ITBC_EOD_ORDER_IMPORT_WAIT_SECONDS", default))
+
+
+def _orders_import_step(ctx: JobContext, *, client, gateway) -> SyncRun:
+    """The End of Day's own order import, never skipped: while another import of the store runs, wait for
+    it to end (a dead one is marked stale meanwhile), then import. Fails after the bounded wait."""
+    deadline = time.monotonic() + order_import_wait_seconds()
+    waited_for = []
+    while True:
+        try:
+            orders_run = _child_run(ctx, Job.IMPORT_ORDERS, client=client, gateway=gateway)
+        except runs.RunInProgress as exc:
+            busy_with = exc.run.pk if exc.run else None
+        else:
+            if "lock_held_by" not in (orders_run.summary or {}):
+                orders_run.waited_for = waited_for
+                return orders_run
+            # Refused: the other import still held the lock (it was finishing). Wait as above.
+            busy_with = orders_run.summary["lock_held_by"]
+        if busy_with not in waited_for:
+            waited_for.append(busy_with)
+        if time.monotonic() >= deadline:
+            raise _StepFailed(f"Another order import (run #{busy_with or '?'}) was still running after "
+                              f"{int(order_import_wait_seconds())} s; End of Day did not export without its "
+                              "own order import.")
+        runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
+        time.sleep(ORDER_IMPORT_POLL_SECONDS)
+
+
+ORDER_IMPORT_POLL_SECONDS = 1.0
+
+
 def _eod_with_orders_first(ctx: JobContext, *, client, gateway) -> dict:
-    orders_run = None
-    busy_with = None  # another order import in progress: export with what it has imported
-    try:
-        orders_run = _child_run(ctx, Job.IMPORT_ORDERS, client=client, gateway=gateway)
-    except runs.RunInProgress as exc:
-        busy_with = exc.run.pk if exc.run else "?"
-    if orders_run is not None and "lock_held_by" in (orders_run.summary or {}):
-        # The other import still held the lock (it was finishing): the same case.
-        busy_with = orders_run.summary["lock_held_by"] or "?"
-    elif orders_run is not None and orders_run.status == SyncRun.Status.FAILED:
+    orders_run = _orders_import_step(ctx, client=client, gateway=gateway)
+    if orders_run.status == SyncRun.Status.FAILED:
         raise _StepFailed(f"Importing orders first failed (run #{orders_run.pk}): {orders_run.error}")
     summary = eod_export_run(ctx)
-    summary["orders_run"] = orders_run.pk if orders_run else None
-    summary["orders_imported_first"] = busy_with is None
-    if busy_with is not None:
-        summary["note"] = f"Orders were being imported by run #{busy_with}; exported with what it has imported."
+    summary["orders_run"] = orders_run.pk
+    summary["orders_imported_first"] = True
+    if orders_run.waited_for:
+        summary["note"] = ("Waited for order import run(s) " + ", ".join(f"#{pk}" for pk in orders_run.waited_for
+                                                                       if pk) + " to end before importing orders.")
     return summary

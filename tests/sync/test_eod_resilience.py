@@ -24,8 +24,8 @@ Job = SyncRun.Job
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def mismatches(store, server, *, flag=True):
-    expected = expected_levels(store, flag=flag)
+def mismatches(store, server):
+    expected = expected_levels(store, server)
     return {
         link.sku: (store_level(server.state, link), expected[link.id])
         for link in StoreItemLink.objects.filter(store=store)
@@ -110,7 +110,7 @@ def test_retry_recovered_after_its_worker_died_resends_the_first_runs_failed_ite
     # which must still send R1's failed item (not R2's, which recorded none).
     store, server = set_up(shop_factory)
     change_intellitrack_stock(store)
-    expected = expected_levels(store, flag=True)
+    expected = expected_levels(store, server)
     link = next(link for link in StoreItemLink.objects.filter(store=store).order_by("id")
                 if store_level(server.state, link) != expected[link.id])
     r1 = runs.run_create(store=store, job=Job.EOD_EXPORT)

@@ -40,7 +40,7 @@ def test_products_by_name_uses_name_and_option_values():
         (77, 3): "Fog Linen Chambray Towel Été / M",
     }
     # the long name cannot be an item number: reported, not truncated
-    assert [(r.product_id, r.reason.startswith("Item number longer than 60")) for r in rejected] == [(90, True)]
+    assert [(r.product_id, r.reason.startswith("Item number longer than 255")) for r in rejected] == [(90, True)]
     assert len(skipped) == 1
 
 
@@ -65,11 +65,15 @@ def test_order_to_store_order():
     assert order.customer.email == "Jane.Doe@example.com"
     assert order.ship_to.name == "John Roe" and order.ship_to.postal_code == "LS1 1AA"
     assert order.shipping_method == "Flat Rate"
-    # what is left to ship; the fully shipped product is left out
-    assert [(line.order_product_id, line.variant_id, line.sku, line.quantity) for line in order.lines] == [
-        (501, 1, "FLCT-BLU-S", 2),
-        (502, 380, "TOTE-PLAIN", 1),
+    # every line with what was ordered and shipped (what it holds of the store's stock depends on both)
+    assert [(line.order_product_id, line.variant_id, line.sku, line.quantity, line.quantity_shipped)
+            for line in order.lines] == [
+        (501, 1, "FLCT-BLU-S", 3, 1),
+        (502, 380, "TOTE-PLAIN", 1, 0),
+        (503, 401, "LONG-NAME", 2, 2),
     ]
+    # what is left to ship; the fully shipped product is left out
+    assert [(line.order_product_id, line.remaining) for line in order.lines_to_ship] == [(501, 2), (502, 1)]
 
 
 def test_guest_order_matches_customer_by_email_and_iso_dates():

@@ -1,8 +1,10 @@
 """End of Day export (IntelliTrack -> BigCommerce): an authoritative absolute stock level for every
 linked item, at most 2000 items a request, to the store's configured inventory location.
 
-qty = max(0, on_hand(scope) - unpicked)  when "Stock decreased when order placed" is on
-qty = max(0, on_hand(scope))             otherwise
+level = on_hand(scope) - held, capped to 0..2,147,483,647 (decision 18; `held` is computed by
+sync.holds from what every store order holds and what IntelliTrack has picked of it, under the stock
+behaviour the store really has, read by the order import that runs first). The configuration's "Stock
+decreased when order placed" flag only says what staff expect: a difference is a warning on the run.
 
 Absolute levels are idempotent, so a batch resent after a crash or an unknown outcome is harmless. The
 item rows are loaded when the run ends (or fails); a worker killed before that leaves them out, and the
@@ -18,7 +20,7 @@ from django.db import connection, transaction
 
 from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
 
-from .. import binder, runs
+from .. import binder, holds, runs
 from ..mappers import StoreLevels, inventory_levels_add
 from ..models import SyncRunItem
 from .context import JobContext
@@ -31,12 +33,6 @@ _INDEX_IN_ERROR_KEY = re.compile(r"items[.\[](\d+)")
 SET_LEVEL_ACTION = "set_level"
 DRY_RUN_ACTION = "dry_run"
 MAX_REFUSED_ROUNDS = 25  # each refusal names one bad item; past this many, fail the rest of the batch
-
-
-def eod_quantity(*, on_hand: int, unpicked: int, stock_decreased_when_order_placed: bool) -> int:
-    if stock_decreased_when_order_placed:
-        return max(0, on_hand - unpicked)
-    return max(0, on_hand)
 
 
 DRY_RUN_ORDERS_NOTE = ("Nothing is written to BigCommerce, but orders are still imported into IntelliTrack "
@@ -61,16 +57,16 @@ def _scope_kwargs(ctx: JobContext) -> dict:
     }
 
 
-def stock_snapshot(ctx: JobContext, *, with_unpicked: bool) -> tuple[dict, dict]:
-    """On-hand and unpicked by item: one aggregate each over the whole scope (the dicts hold only items
-    with stock / something unpicked). On PostgreSQL both are read in one REPEATABLE READ transaction, so
-    they see one snapshot: under READ COMMITTED a pick committing between them lowers on-hand after
-    unpicked was read, and the unit counts twice."""
+def stock_snapshot(ctx: JobContext) -> tuple[dict, holds.Holds]:
+    """On-hand by item (one aggregate over the whole scope; only items with stock) and what store orders
+    hold. On PostgreSQL both are read in one REPEATABLE READ transaction, so they see one snapshot: under
+    READ COMMITTED a pick committing between them lowers on-hand after the picks were read, and the unit
+    counts twice."""
 
     def read():
-        unpicked = ctx.gateway.unpicked_by_item(ctx.store.pk) if with_unpicked else {}
+        held = holds.holds_compute(store=ctx.store, gateway=ctx.gateway)
         on_hand = ctx.gateway.on_hand_by_item(item_ids=None, **_scope_kwargs(ctx))
-        return on_hand, unpicked
+        return on_hand, held
 
     # Inside an outer atomic block the isolation level is already set by then (and is the caller's).
     if connection.vendor != "postgresql" or connection.in_atomic_block:
@@ -107,33 +103,34 @@ def _batches(links: Iterator, size: int) -> Iterator[list]:
 
 def eod_export_run(ctx: JobContext) -> dict:
     """A fixed number of statements whatever the store's size: one aggregate each for on-hand and
-    unpicked (with the statement that makes them one snapshot), one streamed read of the links, then (at the end) one COPY of the item outcomes, one UPDATE
+    held (with the statement that makes them one snapshot), one streamed read of the links, then (at the end) one COPY of the item outcomes, one UPDATE
     of the links joined to them and one of the run's counters. Progress between them is written on a
     timer (runs.RunProgress), never per batch."""
     run, store, config = ctx.run, ctx.store, ctx.config
     dry_run, dry_reason = eod_is_dry_run(ctx)
-    flag = config.stock_decreased_when_order_placed
+    behaviors = holds.stock_behaviors_known(store)
     link_ids = None
     refs = runs.run_retry_refs(run)
     if refs is not None:
         link_ids = [ref for ref in refs if isinstance(ref, int)]
     runs.run_set_total(run=run, total=len(link_ids) if link_ids is not None else binder.links_count(store=store))
     progress = runs.RunProgress(run=run, lock=ctx.lock)
-    on_hand, unpicked = stock_snapshot(ctx, with_unpicked=flag)
+    on_hand, held = stock_snapshot(ctx)
+    held_by_item = held.by_item
     store_levels = store_levels_read(ctx, progress) if dry_run else None
     spool = runs.RunItemSpool(run=run)
-    requests_sent = 0
+    received_before = _absolute_requests_received(ctx)
     drifted = 0
+    capped: set[int] = set()
     try:
         for links in _batches(binder.links_iter(store=store, link_ids=link_ids, chunk=BATCH), BATCH):
-            quantities = {
-                link.id: eod_quantity(
-                    on_hand=int(on_hand.get(link.item_id, 0)),
-                    unpicked=int(unpicked.get(link.item_id, 0)),
-                    stock_decreased_when_order_placed=flag,
-                )
-                for link in links
-            }
+            quantities = {}
+            for link in links:
+                level, was_capped = holds.level_for_store(on_hand=int(on_hand.get(link.item_id, 0)),
+                                                          held=int(held_by_item.get(link.item_id, 0)))
+                quantities[link.id] = level
+                if was_capped:
+                    capped.add(link.id)
             if dry_run:
                 outcomes = []
                 for link in links:
@@ -148,15 +145,15 @@ def eod_export_run(ctx: JobContext) -> dict:
                             key=link.sku or link.item.item_number,
                             outcome=SyncRunItem.Outcome.OK,
                             action=DRY_RUN_ACTION,
-                            reason="" if remote is not None else "The store reports no level at this location.",
+                            reason=_capped_reason(link, on_hand, held_by_item, capped) or (
+                                "" if remote is not None else "The store reports no level at this location."),
                             quantity_before=remote,
                             quantity_after=qty,
-                            detail=_detail(link, on_hand, unpicked, drift=drift),
+                            detail=_detail(link, on_hand, held_by_item, drift=drift, capped=link.id in capped),
                         )
                     )
             else:
-                outcomes, sent = _send_batch(ctx, links, quantities, on_hand, unpicked, progress)
-                requests_sent += sent
+                outcomes = _send_batch(ctx, links, quantities, on_hand, held_by_item, progress, capped)
             spool.add(outcomes)
             progress.tick(len(links))
     except Exception:
@@ -170,8 +167,15 @@ def eod_export_run(ctx: JobContext) -> dict:
         _record(run, spool, progress, dry_run=dry_run)
     finally:
         spool.close()
-    summary = {"dry_run": dry_run, "write_requests": requests_sent, "location_id": store.inventory_location_id,
-               "progress_writes": progress.writes}
+    if held.settled:
+        holds.holds_settle(held.settled)
+    summary = {"dry_run": dry_run, "write_requests": _absolute_requests_received(ctx) - received_before,
+               "location_id": store.inventory_location_id, "progress_writes": progress.writes,
+               "stock_behavior": behaviors.default, "order_lines_held": held.lines, "capped_items": len(capped)}
+    warning = holds.stock_behavior_warning(expected_order_placed=config.stock_decreased_when_order_placed,
+                                           behavior=behaviors.default)
+    if warning:
+        summary["warning"] = warning
     if dry_run:
         summary.update(dry_run_reason=dry_reason, drifted_items=drifted)
     return summary
@@ -186,14 +190,31 @@ def _record(run, spool: runs.RunItemSpool, progress: runs.RunProgress, *, dry_ru
         )
 
 
-def _detail(link, on_hand, unpicked, **extra) -> dict:
+ABSOLUTE_PATH = "/v3/inventory/adjustments/absolute"
+
+
+def _absolute_requests_received(ctx: JobContext) -> int:
+    """How many absolute-level requests the store has received from this client (attempts included)."""
+    counts = getattr(ctx.client, "requests_received", None) or {}
+    return sum(count for key, count in counts.items()
+               if ABSOLUTE_PATH in (key if isinstance(key, str) else " ".join(map(str, key))))
+
+
+def _capped_reason(link, on_hand, held, capped: set) -> str:
+    if link.id not in capped:
+        return ""
+    computed = int(on_hand.get(link.item_id, 0)) - int(held.get(link.item_id, 0))
+    return f"Capped to BigCommerce's maximum of {holds.STOCK_LEVEL_MAX:,} (computed {computed:,})."
+
+
+def _detail(link, on_hand, held, **extra) -> dict:
     return {
         "ref": link.id,
         "product_id": link.product_id,
         "variant_id": link.variant_id,
         "item": link.item.item_number,
         "on_hand": int(on_hand.get(link.item_id, 0)),
-        "unpicked": int(unpicked.get(link.item_id, 0)),
+        "held": int(held.get(link.item_id, 0)),
         **extra,
     }
 
@@ -202,18 +223,16 @@ def _payload(ctx: JobContext, link, qty: int) -> dict:
     return {"location_id": ctx.store.inventory_location_id, **link.inventory_identity, "quantity": qty}
 
 
-def _send_batch(ctx: JobContext, links, quantities, on_hand, unpicked, progress) -> tuple[list, int]:
+def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, capped: set) -> list:
     """Send one batch; a refusal naming single items takes those out and resends the rest. Returns the
-    outcomes and the number of requests sent. Infrastructure errors propagate and fail the run."""
+    outcomes. Infrastructure errors propagate and fail the run."""
     pending = list(links)
     refused: dict[int, str] = {}
-    sent = 0
     transaction_id = ""
     for _round in range(MAX_REFUSED_ROUNDS + 1):
         if not pending:
             break
         try:
-            sent += 1
             transaction_id = _absolute_with_one_resend(
                 ctx, [_payload(ctx, link, quantities[link.id]) for link in pending], progress
             )
@@ -239,10 +258,11 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, unpicked, progress)
                     key=link.sku or link.item.item_number,
                     outcome=SyncRunItem.Outcome.OK,
                     action=SET_LEVEL_ACTION,
+                    reason=_capped_reason(link, on_hand, held, capped),
                     quantity_before=link.last_exported_qty,  # what the last export sent
                     quantity_after=qty,
                     store_transaction_id=transaction_id,
-                    detail=_detail(link, on_hand, unpicked),
+                    detail=_detail(link, on_hand, held, capped=link.id in capped),
                 )
             )
         else:
@@ -253,11 +273,11 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, unpicked, progress)
                     action=SET_LEVEL_ACTION,
                     reason=str(refused.get(link.id, "Not sent.")),
                     quantity_after=qty,
-                    detail=_detail(link, on_hand, unpicked),
+                    detail=_detail(link, on_hand, held),
                 )
             )
     # The links' last_exported_qty is saved from these outcomes when the run's items are loaded.
-    return outcomes, sent
+    return outcomes
 
 
 def _absolute_with_one_resend(ctx: JobContext, items: list[dict], progress) -> str:

@@ -2,15 +2,23 @@
 the on-hand of the linked item at the default Division-Site-Location, in the default UOM.
 
 Only items with no stock record there yet are set, unless the run was started with overwrite confirmed.
-Inventory rows of products not imported (no link) are reported."""
+Inventory rows of products not imported (no link) are reported.
+
+On-hand is the store's level plus what open orders hold (decision 18): under "stock decreased when order
+placed" the store no longer counts units set aside for orders that are still on the shelf, so the first End
+of Day after go-live changes no level that nothing physical changed. The open orders are read (with their
+lines) first, and the first inventory import marks when IntelliTrack started holding the store's stock."""
 from collections import Counter
+
+from django.utils import timezone
 
 from plugin.intellitrack.gateway import StockRow
 
-from .. import binder, runs
+from .. import binder, holds, runs
 from ..mappers import StoreLevels, inventory_levels_add
 from ..models import StoreItemLink, SyncRunItem
 from .context import JobContext
+from .orders import orders_track_open
 from .products import collection_total
 
 OK, FAILED, SKIPPED = SyncRunItem.Outcome.OK, SyncRunItem.Outcome.FAILED, SyncRunItem.Outcome.SKIPPED
@@ -29,6 +37,12 @@ def inventory_import_run(ctx: JobContext) -> dict:
         only = {ref for ref in refs if isinstance(ref, tuple)}
     runs.run_set_total(run=run, total=len(only) if only is not None else collection_total(
         ctx.client, f"/inventory/locations/{int(location_id)}/items"))
+    state = holds.sync_state(store)
+    if state.go_live_at is None:
+        state.go_live_at = timezone.now()
+        state.save(update_fields=["go_live_at"])
+    tracked = orders_track_open(ctx)
+    held = holds.holds_compute(store=store, gateway=ctx.gateway).by_item
     counts = Counter()
     # A product tracked by product is listed once per variant: its stock is taken once (ids only: small).
     products_done: set[int] = set()
@@ -59,9 +73,11 @@ def inventory_import_run(ctx: JobContext) -> dict:
                            "(untracked products are never imported).",
                     detail={"ref": ref}))
                 continue
-            qty = max(0, int(levels.level_for(tracking=link["tracking"], product_id=product_id,
-                                              variant_id=link["variant_id"]) or 0))
-            detail = {"ref": ref, "item": link["item__item_number"]}
+            store_level = max(0, int(levels.level_for(tracking=link["tracking"], product_id=product_id,
+                                                      variant_id=link["variant_id"]) or 0))
+            item_held = int(held.get(link["item_id"], 0))
+            qty = max(0, store_level + item_held)
+            detail = {"ref": ref, "item": link["item__item_number"], "store_level": store_level, "held": item_held}
             if qty == 0:
                 outcomes.append(runs.ItemOutcome(key=key, outcome=SKIPPED, action="none_in_store",
                                                  reason="The store holds none at this location.",
@@ -98,7 +114,9 @@ def inventory_import_run(ctx: JobContext) -> dict:
         # Progress counts inventory entries (what the total counts); outcomes count items.
         runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock,
                               processed=len(page) if only is None else len(outcomes))
-    return {"overwrite": overwrite, "location_id": location_id, "actions": dict(counts)}
+    return {"overwrite": overwrite, "location_id": location_id, "actions": dict(counts),
+            "open_orders": tracked["held_orders"], "stock_behavior": tracked["stock_behavior"],
+            "units_added_back": sum(value for value in held.values() if value > 0)}
 
 
 def products_imported(*, store) -> bool:
