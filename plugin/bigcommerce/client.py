@@ -7,7 +7,9 @@ session's headers."""
 import datetime
 import json
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -42,7 +44,10 @@ MAX_STOCK_LEVEL = 2_147_483_647
 TRACKING_NUMBER_MAX = 50
 COMMENTS_MAX = 65535
 
-RETRYABLE_STATUSES = frozenset({502, 503, 504})
+# Answers after which an idempotent request (every GET, the absolute stock set, the batch PUTs, the order
+# status PUT, a hook DELETE) is sent again, with backoff, up to max_retries; BigCommerce applies nothing
+# twice for those. A request that is not idempotent is never repeated after one of them.
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 # The query that makes an order carry its lines (GET /v2/orders and /v2/orders/{id}).
 ORDER_LINES_INCLUDE = {"include": "consignments.line_items", "consignment_structure": "object"}
 ITEM_IDENTIFIERS = ("sku", "variant_id", "product_id")
@@ -172,6 +177,13 @@ class BigCommerceClient:
         self._sleep = sleep
         self._clock = clock
         self._token = str(access_token or "")
+        # f"{method} {path}" (path after /stores/{hash}, ids kept, no query) -> attempts the store received:
+        # every attempt answered with any status (429 and 5xx included) plus every attempt whose answer was
+        # lost after sending (they may have reached the store; `requests_unanswered` counts those alone).
+        # An attempt that never connected is not counted. Diff copies around a job to count its requests.
+        self.requests_received: Counter = Counter()
+        self.requests_unanswered: Counter = Counter()
+        self._count_lock = threading.Lock()
         self._session = session or requests.Session()
         self._session.headers.update({
             "X-Auth-Token": self._token,
@@ -187,6 +199,17 @@ class BigCommerceClient:
 
     def url(self, api: str, path: str) -> str:
         return f"{self.base_url}/stores/{self.store_hash}/{api}{path}"
+
+    def _count(self, key: str, *, answered: bool) -> None:
+        with self._count_lock:
+            self.requests_received[key] += 1
+            if not answered:
+                self.requests_unanswered[key] += 1
+
+    def received(self, method: str, path: str) -> int:
+        """How many `method` requests to `path` (e.g. "/v3/inventory/adjustments/absolute") the store
+        received from this client so far, attempts included."""
+        return self.requests_received[f"{method.upper()} {path}"]
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -218,6 +241,7 @@ class BigCommerceClient:
         """Send one request with waits and retries; return (status, parsed JSON or None)."""
         url = self.url(api, path)
         log_path = urlsplit(url).path
+        count_key = f"{method} /{api}{path}"
         attempt = 0
         rate_limit_waits = 0
         # Whether an earlier try of this request may have been carried out although its answer was lost.
@@ -235,6 +259,8 @@ class BigCommerceClient:
             except requests.RequestException as exc:
                 elapsed_ms = int((time.monotonic() - started) * 1000)
                 unsent = _nothing_was_sent(exc)
+                if not unsent:
+                    self._count(count_key, answered=False)
                 logger.warning("%s %s failed (%s) after %dms", method, log_path, type(exc).__name__, elapsed_ms)
                 if (unsent or idempotent) and attempt < self.max_retries:
                     attempt += 1
@@ -255,6 +281,7 @@ class BigCommerceClient:
 
             elapsed_ms = int((time.monotonic() - started) * 1000)
             status = response.status_code
+            self._count(count_key, answered=True)
             logger.debug("%s %s %s %dms", method, log_path, status, elapsed_ms)
             left, reset_ms = self._record_rate_headers(response)
 

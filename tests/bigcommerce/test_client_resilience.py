@@ -153,11 +153,78 @@ def test_get_gives_up_after_max_retries_with_a_transient_error():
 
 
 @responses.activate
-def test_a_500_on_get_is_transient_but_not_retried_at_once():
+def test_a_500_on_get_is_retried_like_502_and_transient_once_the_retries_are_spent():
     responses.get(f"{V2}/store", status=500)
-    with pytest.raises(TransientError):
-        make_client().get_store()
-    assert len(responses.calls) == 1
+    clock = FakeTime()
+    with pytest.raises(TransientError) as raised:
+        make_client(clock, max_retries=2).get_store()
+    assert raised.value.status == 500
+    assert len(responses.calls) == 3
+    assert clock.slept == [0.5, 1.0]
+
+
+@responses.activate
+def test_two_500s_in_a_row_on_the_absolute_set_are_retried_with_backoff():
+    responses.put(f"{V3}/inventory/adjustments/absolute", status=500, json={"status": 500, "title": "Error"})
+    responses.put(f"{V3}/inventory/adjustments/absolute", status=500, json={"status": 500, "title": "Error"})
+    responses.put(f"{V3}/inventory/adjustments/absolute", json={"transaction_id": "tx-after-500s"})
+    clock = FakeTime()
+    client = make_client(clock)
+    assert client.adjust_absolute(ITEM) == ["tx-after-500s"]
+    assert clock.slept == [0.5, 1.0]
+    assert client.received("PUT", "/v3/inventory/adjustments/absolute") == 3
+
+
+@responses.activate
+@pytest.mark.parametrize("send", [
+    lambda client: client.adjust_relative(ITEM),
+    lambda client: client.create_shipment(5, order_address_id=1, items=[{"order_product_id": 2, "quantity": 1}]),
+    lambda client: client.create_hook(scope="store/order/created", destination="https://x.test/h"),
+])
+def test_a_500_on_a_request_that_is_not_idempotent_is_never_repeated(send):
+    responses.post(f"{V3}/inventory/adjustments/relative", status=500)
+    responses.post(f"{V2}/orders/5/shipments", status=500)
+    responses.post(f"{V3}/hooks", status=500)
+    clock = FakeTime()
+    with pytest.raises(OutcomeUnknownError) as raised:
+        send(make_client(clock))
+    assert raised.value.status == 500
+    assert len(responses.calls) == 1 and clock.slept == []
+
+
+# ------------------------------------------------------------------------------- requests received
+
+@responses.activate
+def test_the_client_counts_every_attempt_the_store_received():
+    absolute = f"{V3}/inventory/adjustments/absolute"
+    responses.put(absolute, status=429, headers=rate_headers(left=0, reset_ms=100))
+    responses.put(absolute, status=503)
+    responses.put(absolute, body=dropped())  # sent, answer lost: counted (it may have been applied)
+    responses.put(absolute, json={"transaction_id": "tx"})
+    responses.get(f"{V2}/orders/100/products", json=[])
+    responses.get(f"{V2}/store", body=refused())  # never reached the store: not counted
+    responses.get(f"{V2}/store", json={"name": "Shop"})
+    client = make_client(FakeTime())
+    before = client.requests_received.copy()
+    client.adjust_absolute(ITEM)
+    client.list_order_products(100)
+    client.get_store()
+    assert client.requests_received - before == {"PUT /v3/inventory/adjustments/absolute": 4,
+                                                  "GET /v2/orders/100/products": 1, "GET /v2/store": 1}
+    assert client.requests_unanswered == {"PUT /v3/inventory/adjustments/absolute": 1}
+    assert client.received("put", "/v3/inventory/adjustments/absolute") == 4
+    assert client.received("GET", "/v2/time") == 0
+
+
+@responses.activate
+def test_a_refused_request_is_counted_once_and_the_counts_grow_across_calls():
+    responses.put(f"{V3}/inventory/adjustments/absolute", status=422,
+                  json={"status": 422, "title": "Invalid", "errors": {"items.0": "bad"}})
+    client = make_client(FakeTime())
+    for _ in range(2):
+        with pytest.raises(Exception):  # noqa: B017 - the count is the subject here
+            client.adjust_absolute(ITEM)
+    assert client.received("PUT", "/v3/inventory/adjustments/absolute") == 2
 
 
 @responses.activate

@@ -1,8 +1,9 @@
 """The project's BigCommerce client against the sandbox over HTTP: the two must agree end to end."""
 import pytest
 
-from plugin.bigcommerce.client import BigCommerceClient
-from plugin.bigcommerce.errors import ValidationError
+from plugin.bigcommerce.client import MAX_STOCK_LEVEL, BigCommerceClient
+from plugin.bigcommerce.errors import OutcomeUnknownError, ValidationError
+from tests.bigcommerce.sandbox.support import bc
 
 
 def _client(server, **kwargs) -> BigCommerceClient:
@@ -77,3 +78,64 @@ def test_the_client_rides_out_injected_5xx_on_reads(make_sandbox):
     products = [product["id"] for page in client.iter_product_pages(limit=20) for product in page]
     assert products == server.state.product_order
     assert server.faults.counts["error"] > 0
+
+
+ABSOLUTE = "/v3/inventory/adjustments/absolute"
+
+
+def _product_item(server, quantity: int) -> tuple[dict, int]:
+    product = next(p for p in server.state.products.values() if p.inventory_tracking == "product")
+    return {"location_id": 1, "product_id": product.id, "quantity": quantity}, -product.id
+
+
+def test_two_500s_in_a_row_on_the_absolute_set_are_ridden_out_and_counted(make_sandbox):
+    server = make_sandbox(plan="unlimited", faults={"rules": [
+        {"method": "PUT", "path": ABSOLUTE, "status": 500, "times": 2}]})
+    client = _client(server)
+    item, key = _product_item(server, 77)
+    before = client.requests_received.copy()
+    assert len(client.adjust_absolute([item])) == 1
+    assert server.state.on_hand(key) == 77
+    assert (client.requests_received - before) == {f"PUT {ABSOLUTE}": 3}
+    assert server.faults.rules_used() == [2]  # the store saw the two refused attempts and the third
+
+
+def test_a_500_on_a_relative_adjustment_is_not_repeated(make_sandbox):
+    server = make_sandbox(plan="unlimited", faults={"rules": [
+        {"method": "POST", "path": "/v3/inventory/adjustments/relative", "status": 500}]})
+    client = _client(server)
+    item, key = _product_item(server, 10)
+    client.adjust_absolute([item])
+    with pytest.raises(OutcomeUnknownError):
+        client.adjust_relative([{**item, "quantity": -1}])
+    assert server.state.on_hand(key) == 10
+    assert client.received("POST", "/v3/inventory/adjustments/relative") == 1
+
+
+def test_a_dropped_absolute_set_is_sent_again_and_both_attempts_count(make_sandbox):
+    server = make_sandbox(plan="unlimited", faults={"rules": [{"method": "PUT", "path": ABSOLUTE, "drop": True}]})
+    client = _client(server)
+    item, key = _product_item(server, 31)
+    client.adjust_absolute([item])
+    assert server.state.on_hand(key) == 31
+    assert client.received("PUT", ABSOLUTE) == 2
+    assert client.requests_unanswered == {f"PUT {ABSOLUTE}": 1}
+
+
+def test_a_level_above_the_maximum_is_refused_naming_the_item_and_the_capped_level_is_stored(sandbox):
+    client = _client(sandbox)
+    item, key = _product_item(sandbox, 5)
+    client.adjust_absolute([item])
+    too_high = [{**item, "quantity": 3}, {**item, "quantity": MAX_STOCK_LEVEL + 1}]
+    # The client refuses before sending, naming the item by its index: nothing reaches the store.
+    with pytest.raises(ValidationError) as refused_here:
+        client.adjust_absolute(too_high)
+    assert list(refused_here.value.errors) == ["items[1].quantity"] and refused_here.value.status is None
+    assert client.received("PUT", ABSOLUTE) == 1 and sandbox.state.on_hand(key) == 5
+    # The store itself refuses the whole batch with 422 naming items.1, and applies nothing.
+    response = bc(sandbox, "PUT", ABSOLUTE, json={"items": too_high})
+    assert response.status_code == 422 and list(response.json()["errors"]) == ["items.1"]
+    assert sandbox.state.on_hand(key) == 5
+    # The caller caps and sends: the maximum itself is a valid level.
+    client.adjust_absolute([{**item, "quantity": min(MAX_STOCK_LEVEL + 1, MAX_STOCK_LEVEL)}])
+    assert sandbox.state.on_hand(key) == MAX_STOCK_LEVEL
