@@ -155,6 +155,7 @@ class FaultInjector:
             if keep_rules:
                 config.rules = self.config.rules
             else:
+                config.rules = tuple(normalize_rule(rule) for rule in config.rules)  # FaultConfig(...) too
                 self._rules = [self._live(rule) for rule in config.rules]
             self.config = config
             self._rng = random.Random(config.seed)

@@ -194,3 +194,13 @@ def test_rules_never_shift_the_random_faults(make_sandbox):
         server = make_sandbox(plan="unlimited", faults={"error_rate": 0.3, "seed": 42, "rules": rules})
         runs.append(_statuses(server, 30))
     assert runs[0] == runs[1]
+
+
+def test_rules_in_a_fault_config_object_are_checked_and_filled_in(make_sandbox):
+    from plugin.bigcommerce.sandbox.faults import FaultConfig
+
+    server = make_sandbox(plan="unlimited", faults=FaultConfig(rules=({"path": "/v2/time", "status": 502},)))
+    assert server.faults.config.rules[0]["times"] == 1
+    assert _statuses(server, 2) == [502, 200]
+    with pytest.raises(ValueError):
+        make_sandbox(plan="unlimited", faults=FaultConfig(rules=({"path": "/v2/time"},)))
