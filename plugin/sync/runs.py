@@ -86,6 +86,43 @@ def _parents_touch() -> None:
             parent.touched_at = now
 
 
+class RunKeeper:
+    """While a run executes in this process, a thread renews its heartbeat and lock every quarter of the
+    stale time, whatever its job is doing (a slow request, a child step): a live run is never marked
+    stale and never loses its lock. The thread dies with the worker, so a dead run still goes stale."""
+
+    def __init__(self, *, run: SyncRun, lock=None):
+        import threading
+
+        self.run, self.lock = run, lock
+        self.every = max(0.2, min(stale_after().total_seconds(), locks.lock_ttl_seconds()) / 4)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._keep, name=f"itbc-run-{run.pk}-keeper", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _keep(self) -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    SyncRun.objects.filter(pk=self.run.pk, status=SyncRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now())
+                    if self.lock is not None:
+                        self.lock.renew()
+                except Exception:  # the job's own heartbeats still run; never let the keeper break it
+                    logger.debug("Run %s: keeper heartbeat failed", self.run.pk, exc_info=True)
+        finally:
+            thread_connection.close()
+
+
 def stale_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "ITBC_RUN_STALE_SECONDS", locks.LOCK_TTL_SECONDS))
 

@@ -132,27 +132,33 @@ def run_execute(*, run_id: int, client=None, gateway=None) -> SyncRun | None:
     try:
         if not runs.run_start(run=run):
             return None
-        try:
-            ctx = _context(run, client=client, gateway=gateway, lock=lock)
-            missing = (job_prerequisite_missing(store=run.store, job=run.job)
-                       or job_dry_run_refused(job=run.job, dry_run=run.dry_run))
-            if missing:
-                return runs.run_finish(run=run, error=missing)
-            if run.job == Job.BOOTSTRAP:
-                summary = _bootstrap(ctx, client=client, gateway=gateway)
-            elif run.job == Job.EOD_EXPORT:
-                summary = _eod_with_orders_first(ctx, client=client, gateway=gateway)
-            else:
-                summary = RUNNERS[run.job](ctx)
-        except (BigCommerceError, PrerequisiteMissing, _StepFailed) as exc:
-            logger.warning("Run %s failed: %r", run.pk, exc)
-            return runs.run_finish(run=run, error=f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # an unexpected error still closes the run with its reason
-            logger.exception("Run %s failed unexpectedly", run.pk)
-            return runs.run_finish(run=run, error=f"Unexpected error: {type(exc).__name__}: {exc}")
-        return runs.run_finish(run=run, summary=summary)
+        with runs.RunKeeper(run=run, lock=lock):
+            return _run_job(run, client=client, gateway=gateway, lock=lock)
     finally:
         lock.release()
+
+
+def _run_job(run: SyncRun, *, client, gateway, lock) -> SyncRun:
+    """Hand the started run to its job's runner and close it as succeeded, partial or failed."""
+    try:
+        ctx = _context(run, client=client, gateway=gateway, lock=lock)
+        missing = (job_prerequisite_missing(store=run.store, job=run.job)
+                   or job_dry_run_refused(job=run.job, dry_run=run.dry_run))
+        if missing:
+            return runs.run_finish(run=run, error=missing)
+        if run.job == Job.BOOTSTRAP:
+            summary = _bootstrap(ctx, client=client, gateway=gateway)
+        elif run.job == Job.EOD_EXPORT:
+            summary = _eod_with_orders_first(ctx, client=client, gateway=gateway)
+        else:
+            summary = RUNNERS[run.job](ctx)
+    except (BigCommerceError, PrerequisiteMissing, _StepFailed) as exc:
+        logger.warning("Run %s failed: %r", run.pk, exc)
+        return runs.run_finish(run=run, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # an unexpected error still closes the run with its reason
+        logger.exception("Run %s failed unexpectedly", run.pk)
+        return runs.run_finish(run=run, error=f"Unexpected error: {type(exc).__name__}: {exc}")
+    return runs.run_finish(run=run, summary=summary)
 
 
 class _StepFailed(Exception):
@@ -199,16 +205,20 @@ def _orders_import_step(ctx: JobContext, *, client, gateway) -> SyncRun:
     deadline = time.monotonic() + order_import_wait_seconds()
     waited_for = []
     while True:
-        try:
-            orders_run = _child_run(ctx, Job.IMPORT_ORDERS, client=client, gateway=gateway)
-        except runs.RunInProgress as exc:
-            busy_with = exc.run.pk if exc.run else None
-        else:
-            if "lock_held_by" not in (orders_run.summary or {}):
-                orders_run.waited_for = waited_for
-                return orders_run
-            # Refused: the other import still held the lock (it was finishing). Wait as above.
-            busy_with = orders_run.summary["lock_held_by"]
+        runs.runs_mark_stale(store=ctx.store, job=Job.IMPORT_ORDERS)
+        active = runs.run_active(store=ctx.store, job=Job.IMPORT_ORDERS)
+        busy_with = locks.lock_holder(store_id=ctx.store.pk, job=Job.IMPORT_ORDERS) or (active.pk if active else None)
+        if busy_with is None:
+            try:
+                orders_run = _child_run(ctx, Job.IMPORT_ORDERS, client=client, gateway=gateway)
+            except runs.RunInProgress as exc:
+                busy_with = exc.run.pk if exc.run else None
+            else:
+                if "lock_held_by" not in (orders_run.summary or {}):
+                    orders_run.waited_for = waited_for
+                    return orders_run
+                # Refused: the other import still held the lock (it was finishing). Wait as above.
+                busy_with = orders_run.summary["lock_held_by"]
         if busy_with not in waited_for:
             waited_for.append(busy_with)
         if time.monotonic() >= deadline:

@@ -4,7 +4,6 @@ The whole set-up runs first (products, inventory, carriers, orders) on a generat
 tracking modes, then IntelliTrack stock changes (adjustments, moves inside and outside the scope, partial
 picks), then End of Day: every store level must equal the formula, item by item."""
 import math
-from collections import defaultdict
 
 import pytest
 

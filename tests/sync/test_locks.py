@@ -154,19 +154,44 @@ def test_a_queued_run_started_while_being_checked_is_not_marked_stale(monkeypatc
 
 
 @pytest.mark.redis
-def test_end_of_day_goes_on_when_another_order_import_still_holds_the_lock(shop_factory):
+def test_end_of_day_waits_for_another_order_import_then_imports_orders_itself(shop_factory):
+    import threading
+
     from tests.sync.test_eod_export import set_up
 
     store, _server = set_up(shop_factory)
     holder = 10**6
     other = locks.JobLock(store_id=store.pk, job=SyncRun.Job.IMPORT_ORDERS, run_id=holder)
     assert other.acquire()
+    releaser = threading.Timer(2.5, other.release)
+    releaser.start()
+    try:
+        run = services.run_execute(run_id=services.job_trigger(store=store, job=SyncRun.Job.EOD_EXPORT,
+                                                               enqueue=False).pk)
+    finally:
+        releaser.join()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.summary["orders_imported_first"] is True and f"#{holder}" in run.summary["note"]
+    child = SyncRun.objects.get(pk=run.summary["orders_run"])
+    assert child.status == SyncRun.Status.SUCCEEDED
+    # it waited without leaving refused runs behind
+    assert not SyncRun.objects.filter(store=store, job=SyncRun.Job.IMPORT_ORDERS, status="failed").exists()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_end_of_day_fails_rather_than_export_without_its_order_import(shop_factory, settings):
+    from tests.sync.test_eod_export import set_up
+
+    settings.ITBC_EOD_ORDER_IMPORT_WAIT_SECONDS = 1.5
+    store, server = set_up(shop_factory)
+    before = {key: dict(levels) for key, levels in server.state.stock.items()}
+    other = locks.JobLock(store_id=store.pk, job=SyncRun.Job.IMPORT_ORDERS, run_id=10**6)
+    assert other.acquire()
     try:
         run = services.run_execute(run_id=services.job_trigger(store=store, job=SyncRun.Job.EOD_EXPORT,
                                                                enqueue=False).pk)
     finally:
         other.release()
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    assert run.summary["orders_imported_first"] is False and f"run #{holder}" in run.summary["note"]
-    child = SyncRun.objects.get(pk=run.summary["orders_run"])
-    assert child.status == SyncRun.Status.FAILED and f"lock held by run #{holder}" in child.error
+    assert run.status == SyncRun.Status.FAILED and "still running" in run.error
+    assert server.state.stock == before

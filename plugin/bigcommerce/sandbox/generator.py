@@ -122,6 +122,8 @@ def _build_orders(state: StoreState, rng: random.Random, count: int) -> None:
             order_product_id += 1
         if status_id == 3 and all(line.quantity_shipped == 0 for line in lines):
             lines[0].quantity_shipped = 1 if lines[0].quantity > 1 else 0
+            # a shipped unit has left the store's stock, whatever the setting
+            lines[0].quantity_deducted = max(lines[0].quantity_deducted, lines[0].quantity_shipped)
             if lines[0].quantity_shipped == 0:
                 lines.append(OrderProduct(id=order_product_id, order_id=order_id, product_id=lines[0].product_id,
                                           variant_id=lines[0].variant_id, order_address_id=address_id,

@@ -195,9 +195,7 @@ ABSOLUTE_PATH = "/v3/inventory/adjustments/absolute"
 
 def _absolute_requests_received(ctx: JobContext) -> int:
     """How many absolute-level requests the store has received from this client (attempts included)."""
-    counts = getattr(ctx.client, "requests_received", None) or {}
-    return sum(count for key, count in counts.items()
-               if ABSOLUTE_PATH in (key if isinstance(key, str) else " ".join(map(str, key))))
+    return ctx.client.received("PUT", ABSOLUTE_PATH)
 
 
 def _capped_reason(link, on_hand, held, capped: set) -> str:
