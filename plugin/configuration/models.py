@@ -117,6 +117,8 @@ class BasicConfiguration(models.Model):
         "auto_sync_enabled",
         "last_auto_sync_completed_on",
         "sync_interval_minutes",
+        "sync_time_from",
+        "sync_time_to",
         "eod_enabled",
         "eod_time",
         "eod_timezone",
@@ -163,6 +165,9 @@ class BasicConfiguration(models.Model):
     sync_interval_minutes = models.PositiveSmallIntegerField(
         "Sync interval (minutes)", default=15, validators=[MinValueValidator(1), MaxValueValidator(1440)]
     )
+    # The optional Sync Time Range: auto sync cycles run only between these local times (End of Day timezone).
+    sync_time_from = models.TimeField("Sync Time Range from", null=True, blank=True)
+    sync_time_to = models.TimeField("Sync Time Range to", null=True, blank=True)
     eod_enabled = models.BooleanField("End of Day Processing Time", default=False)
     eod_time = models.TimeField("End of Day time", null=True, blank=True)
     eod_timezone = models.CharField(

@@ -1,4 +1,5 @@
-"""`manage.py itbc import-products|import-inventory|import-carriers|import-orders|eod|bootstrap --store NAME`.
+"""`manage.py itbc import-products|import-inventory|import-carriers|import-orders|export-fulfillments|
+export-adjustments|sync-cycle|eod|bootstrap --store NAME`.
 
 Each runs the job in this process, prints a summary with the run id, and exits 0 when the run
 succeeded, 3 when it was partial (some items failed) and 1 when it failed or could not start.
@@ -20,6 +21,12 @@ COMMANDS = {
     "import-inventory": (SyncRun.Job.IMPORT_INVENTORY, "Import stock from BigCommerce into IntelliTrack."),
     "import-carriers": (SyncRun.Job.IMPORT_CARRIERS, "Import carriers and shipping methods from BigCommerce."),
     "import-orders": (SyncRun.Job.IMPORT_ORDERS, "Import store orders as IntelliTrack picking orders."),
+    "export-fulfillments": (SyncRun.Job.EXPORT_FULFILLMENTS,
+                            "Send picks as store shipments (IntelliTrack -> BigCommerce)."),
+    "export-adjustments": (SyncRun.Job.EXPORT_ADJUSTMENTS,
+                           "Send stock adjustments to the store (IntelliTrack -> BigCommerce)."),
+    "sync-cycle": (SyncRun.Job.AUTO_SYNC,
+                   "Run one auto sync cycle now: import orders, export fulfillments, export adjustments."),
     "eod": (SyncRun.Job.EOD_EXPORT, "Send the End of Day stock snapshot (IntelliTrack -> BigCommerce)."),
     "bootstrap": (SyncRun.Job.BOOTSTRAP, "Import products, then inventory, then carriers."),
 }

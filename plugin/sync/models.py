@@ -9,6 +9,8 @@ class SyncRun(models.Model):
         IMPORT_INVENTORY = "import_inventory", "Import Inventory (BigCommerce -> IntelliTrack)"
         IMPORT_CARRIERS = "import_carriers", "Import Carriers (BigCommerce -> IntelliTrack)"
         IMPORT_ORDERS = "import_orders", "Import Orders (BigCommerce -> IntelliTrack)"
+        EXPORT_FULFILLMENTS = "export_fulfillments", "Export Fulfillments (IntelliTrack -> BigCommerce)"
+        EXPORT_ADJUSTMENTS = "export_adjustments", "Export Adjustments (IntelliTrack -> BigCommerce)"
         EOD_EXPORT = "eod_export", "End of Day stock snapshot (IntelliTrack -> BigCommerce)"
         BOOTSTRAP = "bootstrap", "Import Products, Inventory, and Carriers (BigCommerce -> IntelliTrack)"
         AUTO_SYNC = "auto_sync", "Auto sync cycle"

@@ -455,6 +455,13 @@ def run_refuse(*, run: SyncRun, error: str, summary: dict | None = None) -> Sync
     return run
 
 
+def run_record_refused(*, store, job: str, trigger: str, error: str) -> SyncRun:
+    """A run that could not start (a prerequisite missing), recorded as failed with its reason."""
+    now = timezone.now()
+    return SyncRun.objects.create(store=store, job=job, trigger=trigger, status=SyncRun.Status.FAILED,
+                                  started_at=now, finished_at=now, error=error[:5000])
+
+
 def run_mark_missed(*, store, job: str, scheduled_for, reason: str) -> SyncRun | None:
     """Record a scheduled slot that was not run in time. None when the slot already has a run."""
     now = timezone.now()

@@ -12,9 +12,11 @@ from django.db import transaction
 from plugin.bigcommerce.errors import BigCommerceError
 
 from . import locks, runs
+from .jobs.adjustments import adjustments_export_run
 from .jobs.carriers import carriers_import_run
 from .jobs.context import JobContext, PrerequisiteMissing
 from .jobs.eod import eod_export_run
+from .jobs.fulfillments import fulfillments_export_run
 from .jobs.inventory import inventory_import_run, products_imported
 from .jobs.orders import orders_import_run
 from .jobs.products import products_import_run
@@ -28,11 +30,16 @@ RUNNERS = {
     Job.IMPORT_INVENTORY: inventory_import_run,
     Job.IMPORT_CARRIERS: carriers_import_run,
     Job.IMPORT_ORDERS: orders_import_run,
+    Job.EXPORT_FULFILLMENTS: fulfillments_export_run,
+    Job.EXPORT_ADJUSTMENTS: adjustments_export_run,
     Job.EOD_EXPORT: eod_export_run,
 }
 BOOTSTRAP_STEPS = [Job.IMPORT_PRODUCTS, Job.IMPORT_INVENTORY, Job.IMPORT_CARRIERS]
-NEEDS_PRODUCTS = {Job.IMPORT_INVENTORY, Job.IMPORT_ORDERS, Job.EOD_EXPORT}
-RUNNABLE_JOBS = [*RUNNERS, Job.BOOTSTRAP]
+NEEDS_PRODUCTS = {Job.IMPORT_INVENTORY, Job.IMPORT_ORDERS, Job.EOD_EXPORT, Job.EXPORT_FULFILLMENTS,
+                  Job.EXPORT_ADJUSTMENTS, Job.AUTO_SYNC}
+RUNNABLE_JOBS = [*RUNNERS, Job.BOOTSTRAP, Job.AUTO_SYNC]
+# The auto sync cycle's steps, in order (DESIGN decision 7).
+CYCLE_STEPS = [Job.IMPORT_ORDERS, Job.EXPORT_FULFILLMENTS, Job.EXPORT_ADJUSTMENTS]
 
 
 def job_prerequisite_missing(*, store, job: str) -> str:
@@ -77,6 +84,47 @@ def job_trigger(
     return run
 
 
+def sync_time_range_allows(config, *, now=None) -> bool:
+    """Whether `now` falls inside the store's optional Sync Time Range (local times in the End of Day
+    timezone; a range that ends before it starts runs over midnight)."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone as dj_timezone
+
+    start, end = config.sync_time_from, config.sync_time_to
+    if start is None or end is None:
+        return True
+    local = (now or dj_timezone.now()).astimezone(ZoneInfo(config.effective_eod_timezone)).time()
+    if start <= end:
+        return start <= local <= end
+    return local >= start or local <= end
+
+
+def auto_sync_cycle_fire(*, store_id: int, now=None) -> SyncRun | None:
+    """Beat's auto sync firing: one cycle now, inside the Sync Time Range. A prerequisite that fails is a
+    failed run with its reason (shown with the runs), not only a log line; a cycle still running is left
+    alone."""
+    from plugin.configuration.models import StoreConnection
+
+    store = StoreConnection.objects.select_related("basic_configuration").filter(pk=store_id).first()
+    config = getattr(store, "basic_configuration", None) if store is not None else None
+    if config is None or not (config.sync_enabled and config.auto_sync_enabled):
+        logger.info("Auto sync for store %s fired but is not switched on", store_id)
+        return None
+    if not sync_time_range_allows(config, now=now):
+        logger.info("Auto sync for store %s: outside the Sync Time Range", store_id)
+        return None
+    try:
+        run = job_trigger(store=store, job=Job.AUTO_SYNC, trigger=SyncRun.Trigger.SCHEDULE, enqueue=False)
+    except PrerequisiteMissing as exc:
+        return runs.run_record_refused(store=store, job=Job.AUTO_SYNC, trigger=SyncRun.Trigger.SCHEDULE,
+                                       error=str(exc))
+    except runs.RunInProgress as exc:
+        logger.info("Auto sync for store %s not started: %s", store_id, exc)
+        return None
+    return run_execute(run_id=run.pk)
+
+
 def auto_sync_watermark_advance(*, run: SyncRun) -> bool:
     """After a fully successful auto sync cycle, move the store's "Last Auto Sync Completed On" to the
     cycle's start, so the next cycle lists the orders modified since (minus the overlap). A system write:
@@ -93,10 +141,14 @@ def auto_sync_watermark_advance(*, run: SyncRun) -> bool:
     return True
 
 
-def run_enqueue(*, run: SyncRun) -> None:
-    from .tasks import run_job
+RUN_JOB_TASK = "itbc.sync.run_job"
 
-    transaction.on_commit(lambda: run_job.delay(run.pk))
+
+def run_enqueue(*, run: SyncRun) -> None:
+    """Queue the run's task by name (the tasks module imports this one, never the other way round)."""
+    from celery import current_app
+
+    transaction.on_commit(lambda: current_app.send_task(RUN_JOB_TASK, args=[run.pk]))
 
 
 def _context(run: SyncRun, *, client=None, gateway=None, lock=None) -> JobContext:
@@ -150,6 +202,8 @@ def _run_job(run: SyncRun, *, client, gateway, lock) -> SyncRun:
             summary = _bootstrap(ctx, client=client, gateway=gateway)
         elif run.job == Job.EOD_EXPORT:
             summary = _eod_with_orders_first(ctx, client=client, gateway=gateway)
+        elif run.job == Job.AUTO_SYNC:
+            summary = _auto_sync_cycle(ctx, client=client, gateway=gateway)
         else:
             summary = RUNNERS[run.job](ctx)
     except (BigCommerceError, PrerequisiteMissing, _StepFailed) as exc:
@@ -158,7 +212,10 @@ def _run_job(run: SyncRun, *, client, gateway, lock) -> SyncRun:
     except Exception as exc:  # an unexpected error still closes the run with its reason
         logger.exception("Run %s failed unexpectedly", run.pk)
         return runs.run_finish(run=run, error=f"Unexpected error: {type(exc).__name__}: {exc}")
-    return runs.run_finish(run=run, summary=summary)
+    finished = runs.run_finish(run=run, summary=summary)
+    if finished.job == Job.AUTO_SYNC:
+        auto_sync_watermark_advance(run=finished)
+    return finished
 
 
 class _StepFailed(Exception):
@@ -230,6 +287,37 @@ def _orders_import_step(ctx: JobContext, *, client, gateway) -> SyncRun:
 
 
 ORDER_IMPORT_POLL_SECONDS = 1.0
+
+
+def _auto_sync_cycle(ctx: JobContext, *, client, gateway) -> dict:
+    """One auto sync cycle: import the orders modified since the watermark (minus the overlap), export the
+    pending fulfillments, export the pending adjustments, each as a child run. Every step runs even when
+    an earlier one failed (a broken order import must not hold shipments back); the cycle is partial then,
+    and the watermark moves (after the run) only when every step succeeded."""
+    runs.run_set_total(run=ctx.run, total=len(CYCLE_STEPS))
+    steps, failed = {}, []
+    for job in CYCLE_STEPS:
+        try:
+            child = _child_run(ctx, job, client=client, gateway=gateway,
+                               options={"auto_sync": True} if job == Job.IMPORT_ORDERS else None)
+        except runs.RunInProgress as exc:
+            failed.append(job)
+            runs.run_items_record(run=ctx.run, lock=ctx.lock, outcomes=[runs.ItemOutcome(
+                key=job, outcome="failed", action="step", reason=str(exc),
+                detail={"run": exc.run.pk if exc.run else None})])
+            continue
+        steps[job] = child.pk
+        ok = child.status == SyncRun.Status.SUCCEEDED
+        if not ok:
+            failed.append(job)
+        runs.run_items_record(run=ctx.run, lock=ctx.lock, outcomes=[runs.ItemOutcome(
+            key=job, outcome="ok" if ok else "failed", action="step",
+            reason=f"Run #{child.pk}: {child.get_status_display()}" + (f" ({child.error})" if child.error else ""),
+            detail={"run": child.pk})])
+    summary = {"steps": steps}
+    if failed:
+        summary["failed_steps"] = failed
+    return summary
 
 
 def _eod_with_orders_first(ctx: JobContext, *, client, gateway) -> dict:

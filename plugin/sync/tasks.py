@@ -13,7 +13,7 @@ from .models import SyncRun
 
 logger = logging.getLogger(__name__)
 
-RUN_JOB_TASK = "itbc.sync.run_job"
+RUN_JOB_TASK = services.RUN_JOB_TASK
 EOD_CATCH_UP_TASK = "itbc.sync.eod_catch_up"
 MARK_STALE_TASK = "itbc.sync.mark_stale"
 
@@ -70,22 +70,9 @@ def eod_export(store_id: int) -> None:
 
 @shared_task(name=AUTO_SYNC_TASK, acks_late=True, ignore_result=True)
 def auto_sync(store_id: int) -> None:
-    """The auto sync cycle's order import (the fulfillment and adjustment exports are not part of it yet):
-    orders modified since the watermark, which moves to the cycle's start when it fully succeeds."""
-    from plugin.configuration.models import StoreConnection
-
-    store = StoreConnection.objects.filter(pk=store_id).first()
-    if store is None:
-        return
-    try:
-        run = services.job_trigger(store=store, job=SyncRun.Job.IMPORT_ORDERS, trigger=SyncRun.Trigger.SCHEDULE,
-                                   options={"auto_sync": True}, enqueue=False)
-    except Exception as exc:  # in progress, or a prerequisite missing: the next cycle tries again
-        logger.info("Auto sync for store %s skipped: %s", store_id, exc)
-        return
-    finished = services.run_execute(run_id=run.pk)
-    if finished is not None:
-        services.auto_sync_watermark_advance(run=finished)
+    """Fired every N minutes: one auto sync cycle (orders in, fulfillments and adjustments out), inside the
+    store's Sync Time Range. The watermark moves to the cycle's start when it fully succeeds."""
+    services.auto_sync_cycle_fire(store_id=store_id)
 
 
 @shared_task(name=EOD_CATCH_UP_TASK, ignore_result=True)
