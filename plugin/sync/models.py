@@ -248,6 +248,44 @@ class StoreSyncState(models.Model):
     stock_behavior_read_at = models.DateTimeField(null=True, blank=True)
     # The last scan of orders that left the holding statuses (finished or closed), for the next window.
     closed_scan_at = models.DateTimeField(null=True, blank=True)
+    # The Adjustment export's place in the IntelliTrack ledger: every row up to this id has been sent, or
+    # superseded by an End of Day snapshot. Null until the first export (or End of Day) sets it.
+    adjustments_cursor = models.BigIntegerField(null=True, blank=True)
 
     def __str__(self):
         return f"Sync state of store {self.store_id}"
+
+
+class AdjustmentBatch(models.Model):
+    """One relative adjustment request of the Adjustment export: the ledger rows it covers (ids
+    first..last) and what it sent per link. `uncertain` (no answer came back) is never resent; the next
+    End of Day snapshot covers it and sets `superseded_by`."""
+
+    class State(models.TextChoices):
+        SENT = "sent", "Sent"
+        UNCERTAIN = "uncertain", "Outcome unknown (the next End of Day heals it)"
+        REFUSED = "refused", "Refused by the store"
+
+    store = models.ForeignKey("configuration.StoreConnection", on_delete=models.CASCADE,
+                              related_name="adjustment_batches")
+    run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices)
+    first_ledger_id = models.BigIntegerField()
+    last_ledger_id = models.BigIntegerField()
+    items_count = models.PositiveIntegerField(default=0)
+    store_transaction_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    # {link id: units sent}; the refused ones as {link id: reason}.
+    deltas = models.JSONField(default=dict, blank=True)
+    refused = models.JSONField(default=dict, blank=True)
+    # The End of Day run whose snapshot covers this batch's rows (an uncertain batch is healed by it).
+    superseded_by = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="+")
+
+    class Meta:
+        ordering = ["store_id", "-id"]
+        indexes = [models.Index(fields=["store", "state", "superseded_by"], name="adjbatch_store_state")]
+
+    def __str__(self):
+        return f"{self.store_id}: ledger {self.first_ledger_id}..{self.last_ledger_id} [{self.state}]"

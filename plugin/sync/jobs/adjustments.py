@@ -1,6 +1,299 @@
-"""Export adjustments (IntelliTrack -> BigCommerce, intraday): see adjustments_export_run."""
+"""Export adjustments (IntelliTrack -> BigCommerce, intraday; DESIGN decision 8): what changed a linked
+item's on-hand inside the quantity scope since the last export reaches the store as relative adjustments,
+summed per item, at most 2000 items a request, each ledger row once.
+
+The IntelliTrack ledger is the outbox. Decision 8 asks for "an outbox row written in the same transaction
+as the stock change": every InventoryTransaction row already is one. It is written in the transaction that
+changes the on-hand, it never changes afterwards, and `ledger_since` reads it by id only up to a high-water
+mark no writer in flight can still fall below. A per-store cursor over ledger ids (StoreSyncState.
+adjustments_cursor) therefore gives "each row once, nothing lost" without a second table to keep in step:
+the cursor moves past a batch's rows in the same database transaction that records the batch
+(AdjustmentBatch) and its run items.
+
+Rows that count: adjust, set, receive, add, return, a move whose ends lie on different sides of the
+scope's edge (each end is its own row: a move inside the scope nets to 0 per item), and a pick of an order
+that is not this store's (a non-store order or another store's). A pick of this store's order does not
+count: the store took that stock when the order was placed (or takes it when it ships; decision 18).
+Initial stock rows (the inventory import, which copies the store's own levels) and new-item rows never
+count. Units are single: `quantity_delta * each_count`.
+
+A request whose outcome is unknown (timeout, 5xx after sending) is recorded `uncertain` and never resent:
+the cursor moves past it and the next End of Day's absolute levels heal it (eod.adjustments_supersede
+marks it superseded). Rows older than an End of Day snapshot are in its levels, so that End of Day moves
+the cursor past them. While an End of Day of the store runs, nothing is sent: a relative adjustment landing
+after its absolute level would count twice, or be wiped. A batch the store refuses item by item is resent
+without the named items, which are reported failed (a level that would go below zero, an item the store
+never had a level for): the End of Day sets their level.
+
+"Allow writes to BigCommerce" off: a dry run that sums and lists what would be sent; the cursor stays."""
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Greatest
+
+from plugin.bigcommerce.errors import OutcomeUnknownError, ValidationError
+
+from .. import holds, runs
+from ..models import AdjustmentBatch, StoreItemLink, StoreSyncState, SyncRun, SyncRunItem
 from .context import JobContext
+from .eod import MAX_REFUSED_ROUNDS, _refused_indexes
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000  # items a request (the Inventory API's limit)
+PAGE = 1000  # ledger rows a read
+ADJUSTMENT_REASON = "itbc IntelliTrack stock change"
+RELATIVE_PATH = "/v3/inventory/adjustments/relative"
+SEND_ACTION = "adjust_relative"
+DRY_RUN_ACTION = "dry_run"
+# The ledger kinds that can change on-hand for the store (never initial_set: the inventory import copies
+# the store's own levels; never new_item: it moves no stock).
+COUNTED_KINDS = ("add", "receive", "adjust", "move_out", "move_in", "pick", "return")
+PICK = "pick"
+
+
+class _EndOfDayRunning(Exception):
+    pass
+
+
+@dataclass
+class _Pending:
+    """The rows read since the cursor, summed per link, up to BATCH distinct links."""
+
+    units: dict = field(default_factory=lambda: defaultdict(int))
+    rows: int = 0
+    first_id: int | None = None
+
+
+@dataclass
+class _Tally:
+    rows_read: int = 0
+    rows_counted: int = 0
+    store_picks_skipped: int = 0
+    items_sent: int = 0
+    items_refused: int = 0
+    batches: int = 0
+    uncertain_batches: int = 0
 
 
 def adjustments_export_run(ctx: JobContext) -> dict:
-    raise NotImplementedError("The adjustment export is being built.")
+    run, store, config = ctx.run, ctx.store, ctx.config
+    dry_run = not config.allow_writes_to_bigcommerce
+    state = holds.sync_state(store)
+    summary = {"dry_run": dry_run, "location_id": store.inventory_location_id}
+    if dry_run:
+        summary["dry_run_reason"] = ("Dry run: \"Allow writes to BigCommerce\" is off. Nothing is sent and the "
+                                     "ledger cursor does not move.")
+    if (run.options or {}).get("only_failed_of"):
+        summary["note"] = ("Refused items are not sent again as relative adjustments: the End of Day sets "
+                           "their level. This run sends what changed since the last export.")
+    start = state.adjustments_cursor
+    if start is None:
+        start = _ledger_high_water(ctx)
+        if not dry_run:
+            _cursor_advance(store, start)
+        summary["starting_point"] = (f"First export: it starts at ledger row {start}; changes before it reach "
+                                     "the store with the next End of Day.")
+    if _end_of_day_running(store):
+        summary.update(ledger_from=start, ledger_to=start, waiting_for_end_of_day=True,
+                       note="An End of Day of this store is running: nothing was sent; the changes wait for it.")
+        return summary
+
+    received_before = ctx.client.received("POST", RELATIVE_PATH)
+    tally = _Tally()
+    scope = _Scope(ctx)
+    links: dict[int, StoreItemLink | None] = {}
+    progress = runs.RunProgress(run=run, lock=ctx.lock)
+    pending = _Pending()
+    read_to = consumed_to = start
+    try:
+        while True:
+            page = ctx.gateway.ledger_since(read_to, limit=PAGE, kinds=COUNTED_KINDS)
+            _links_load(store, links, {row.item_id for row in page.rows})
+            for row in page.rows:
+                tally.rows_read += 1
+                link = links.get(row.item_id)
+                if link is not None and scope.counts(row):
+                    if row.kind == PICK and row.store_id == store.pk:
+                        tally.store_picks_skipped += 1
+                    else:
+                        if link.id not in pending.units and len(pending.units) >= BATCH:
+                            _flush(ctx, pending, upto=consumed_to, dry_run=dry_run, tally=tally, links=links)
+                            pending = _Pending()
+                        pending.units[link.id] += row.quantity_delta * row.each_count
+                        pending.rows += 1
+                        pending.first_id = pending.first_id or row.id
+                        tally.rows_counted += 1
+                consumed_to = row.id
+            read_to = page.next_cursor
+            progress.tick(len(page.rows))
+            if len(page.rows) < PAGE:
+                break
+        _flush(ctx, pending, upto=read_to, dry_run=dry_run, tally=tally, links=links)
+    except _EndOfDayRunning:
+        summary["waiting_for_end_of_day"] = True
+        summary["note"] = ("An End of Day of this store started: the rest was not sent; the End of Day covers "
+                           "it.")
+    state.refresh_from_db(fields=["adjustments_cursor"])
+    SyncRun.objects.filter(pk=run.pk).update(processed=progress.processed, total=progress.processed)
+    run.processed = run.total = progress.processed
+    summary.update(
+        ledger_from=start,
+        ledger_to=read_to if dry_run else state.adjustments_cursor,
+        rows_read=tally.rows_read,
+        rows_counted=tally.rows_counted,
+        store_order_picks_skipped=tally.store_picks_skipped,
+        items_sent=tally.items_sent,
+        items_refused=tally.items_refused,
+        batches=tally.batches,
+        uncertain_batches=tally.uncertain_batches,
+        write_requests=ctx.client.received("POST", RELATIVE_PATH) - received_before,
+    )
+    if tally.uncertain_batches:
+        summary["warning"] = (f"{tally.uncertain_batches} request(s) got no answer: they are not sent again; "
+                              "the next End of Day sets those levels.")
+    return summary
+
+
+class _Scope:
+    """Whether a ledger row's location lies inside the configured quantity scope (config.quantity_scope,
+    as eod._scope_kwargs reads it)."""
+
+    def __init__(self, ctx: JobContext):
+        config = ctx.config
+        self.scope = config.quantity_scope
+        self.site_id, self.location_id = config.default_site_id, config.default_location_id
+        self.sites = None
+        if self.scope not in ("default_site", "default_location"):
+            self.sites = {site.id for site in ctx.gateway.sites(division=config.default_division_id)}
+
+    def counts(self, row) -> bool:
+        if self.scope == "default_location":
+            return row.location_id is not None and row.location_id == self.location_id
+        if self.scope == "default_site":
+            return row.site_id is not None and row.site_id == self.site_id
+        return row.site_id in self.sites
+
+
+def _links_load(store, links: dict, item_ids: set) -> None:
+    """The store's links of the items not looked up yet (one query a page)."""
+    missing = item_ids - links.keys()
+    if not missing:
+        return
+    found = {link.item_id: link for link in StoreItemLink.objects.filter(store=store, item_id__in=missing)
+             .only("id", "item_id", "product_id", "variant_id", "tracking", "sku")}
+    for item_id in missing:
+        links[item_id] = found.get(item_id)
+
+
+def _ledger_high_water(ctx: JobContext) -> int:
+    """The ledger's high-water mark: an empty read answers with it as its next cursor."""
+    return int(ctx.gateway.ledger_since(0, limit=1, kinds=()).next_cursor)
+
+
+def adjustments_start_at_go_live(ctx: JobContext, state: StoreSyncState) -> None:
+    """At go-live (the first inventory import) the export starts at the ledger's end: what IntelliTrack
+    recorded before is not a change of the store's levels. Sets the field; the caller saves it."""
+    state.adjustments_cursor = max(state.adjustments_cursor or 0, _ledger_high_water(ctx))
+
+
+def _end_of_day_running(store) -> bool:
+    return SyncRun.objects.filter(store=store, job=SyncRun.Job.EOD_EXPORT, status=SyncRun.Status.RUNNING).exists()
+
+
+def _cursor_advance(store, ledger_id: int) -> None:
+    """Move the store's cursor forward to `ledger_id` (never back: an End of Day may be ahead)."""
+    StoreSyncState.objects.filter(store=store).update(
+        adjustments_cursor=Greatest(Coalesce("adjustments_cursor", Value(0)), Value(ledger_id)))
+
+
+def _key(link) -> str:
+    return link.sku or f"{link.product_id}/{link.variant_id or '-'}"
+
+
+def _flush(ctx: JobContext, pending: _Pending, *, upto: int, dry_run: bool, tally: _Tally, links: dict) -> None:
+    """Send one batch (the rows up to ledger id `upto`) and record it with the cursor past it."""
+    by_id = {link.id: link for link in links.values() if link is not None}
+    units = {link_id: qty for link_id, qty in pending.units.items() if qty}
+    store, run = ctx.store, ctx.run
+    if dry_run:
+        runs.run_items_record(run=run, lock=ctx.lock, processed=0, outcomes=[
+            runs.ItemOutcome(key=_key(by_id[link_id]), outcome=SyncRunItem.Outcome.OK, action=DRY_RUN_ACTION,
+                             reason=f"Would send {qty:+d}.", quantity_after=qty,
+                             detail={"ref": link_id, "delta": qty}) for link_id, qty in units.items()])
+        return
+    if not units:
+        _cursor_advance(store, upto)
+        return
+    if _end_of_day_running(store):
+        raise _EndOfDayRunning
+    first_id = pending.first_id or upto
+    pending_ids = list(units)
+    refused: dict[int, str] = {}
+    transaction_id, error, batch_state = "", "", AdjustmentBatch.State.SENT
+    for round_ in range(MAX_REFUSED_ROUNDS + 1):
+        if not pending_ids:
+            break
+        items = [{"location_id": store.inventory_location_id, **by_id[link_id].inventory_identity,
+                  "quantity": units[link_id]} for link_id in pending_ids]
+        try:
+            transaction_id = ctx.client.adjust_relative(items, reason=ADJUSTMENT_REASON)[0]
+            break
+        except OutcomeUnknownError as exc:
+            batch_state, error = AdjustmentBatch.State.UNCERTAIN, str(exc)
+            logger.warning("Adjustment batch of store %s (ledger %s..%s): outcome unknown: %s", store.pk,
+                           first_id, upto, exc)
+            break
+        except ValidationError as exc:
+            bad = _refused_indexes(exc, len(pending_ids))
+            if not bad or round_ == MAX_REFUSED_ROUNDS:
+                for link_id in pending_ids:
+                    refused[link_id] = f"BigCommerce refused the batch: {exc.message}"
+                pending_ids = []
+                break
+            for index in bad:
+                refused[pending_ids[index]] = str(exc.errors.get(f"items.{index}") or exc.errors.get(f"items[{index}]")
+                                                  or exc.message)
+            pending_ids = [link_id for i, link_id in enumerate(pending_ids) if i not in bad]
+    if not pending_ids and batch_state == AdjustmentBatch.State.SENT:
+        batch_state = AdjustmentBatch.State.REFUSED
+    outcomes = []
+    sent_ids = set(pending_ids)
+    for link_id, qty in units.items():
+        link = by_id[link_id]
+        detail = {"ref": link_id, "delta": qty, "ledger_from": first_id, "ledger_to": upto}
+        if link_id in refused:
+            outcome, reason = SyncRunItem.Outcome.FAILED, (
+                f"{refused[link_id]} Not sent again: the next End of Day sets this level.")
+        elif batch_state == AdjustmentBatch.State.UNCERTAIN:
+            outcome, reason = SyncRunItem.Outcome.UNCERTAIN, (
+                f"No answer came back for {qty:+d}; not sent again: the next End of Day sets this level.")
+        else:
+            outcome, reason = SyncRunItem.Outcome.OK, f"Sent {qty:+d}."
+        outcomes.append(runs.ItemOutcome(key=_key(link), outcome=outcome, action=SEND_ACTION, reason=reason,
+                                         quantity_after=qty, detail=detail,
+                                         store_transaction_id=transaction_id if link_id in sent_ids else ""))
+    with transaction.atomic():
+        AdjustmentBatch.objects.create(
+            store=store, run=run, state=batch_state, first_ledger_id=first_id, last_ledger_id=upto,
+            items_count=len(units), store_transaction_id=(transaction_id or "")[:100], error=error,
+            deltas={str(link_id): qty for link_id, qty in units.items()},
+            refused={str(link_id): reason for link_id, reason in refused.items()},
+        )
+        runs.run_items_record(run=run, lock=ctx.lock, outcomes=outcomes, processed=0)
+        _cursor_advance(store, upto)
+    tally.batches += 1
+    tally.items_refused += len(refused)
+    if batch_state == AdjustmentBatch.State.UNCERTAIN:
+        tally.uncertain_batches += 1
+    else:
+        tally.items_sent += len(sent_ids)
+
+
+def adjustments_uncertain_list(*, store, limit: int = 50):
+    """The store's uncertain batches no End of Day has covered yet, newest first (for the pages)."""
+    return AdjustmentBatch.objects.filter(store=store, state=AdjustmentBatch.State.UNCERTAIN,
+                                          superseded_by=None).select_related("run").order_by("-id")[:limit]

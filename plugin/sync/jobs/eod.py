@@ -17,12 +17,15 @@ import re
 from collections.abc import Iterator
 
 from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Greatest
 
 from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
+from plugin.intellitrack.models import InventoryTransaction
 
 from .. import binder, holds, runs
 from ..mappers import StoreLevels, inventory_levels_add
-from ..models import SyncRunItem
+from ..models import AdjustmentBatch, StoreSyncState, SyncRunItem
 from .context import JobContext
 
 logger = logging.getLogger(__name__)
@@ -57,24 +60,36 @@ def _scope_kwargs(ctx: JobContext) -> dict:
     }
 
 
-def stock_snapshot(ctx: JobContext) -> tuple[dict, holds.Holds]:
-    """On-hand by item (one aggregate over the whole scope; only items with stock) and what store orders
-    hold. On PostgreSQL both are read in one REPEATABLE READ transaction, so they see one snapshot: under
-    READ COMMITTED a pick committing between them lowers on-hand after the picks were read, and the unit
-    counts twice."""
+def stock_snapshot(ctx: JobContext) -> tuple[dict, holds.Holds, int]:
+    """On-hand by item (one aggregate over the whole scope; only items with stock), what store orders
+    hold, and the highest ledger id the snapshot includes. On PostgreSQL all three are read in one
+    REPEATABLE READ transaction, so they see one snapshot: under READ COMMITTED a pick committing between
+    them lowers on-hand after the picks were read, and the unit counts twice.
 
-    def read():
+    The ledger table is locked in SHARE mode before the snapshot is taken (its first query): that waits
+    for ledger writers in flight and holds new ones back until the snapshot ends, so every ledger row up
+    to the id read is in the on-hand and none after it. The Adjustment export moves its cursor past that
+    id after the End of Day (those rows are in the absolute level already)."""
+    ledger_table = InventoryTransaction._meta.db_table
+
+    def read(lock: bool):
+        with connection.cursor() as cursor:
+            if lock:
+                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(ledger_table)} IN SHARE MODE")
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(ledger_table)}")
+            ledger_max = int(cursor.fetchone()[0])
         held = holds.holds_compute(store=ctx.store, gateway=ctx.gateway)
         on_hand = ctx.gateway.on_hand_by_item(item_ids=None, **_scope_kwargs(ctx))
-        return on_hand, held
+        return on_hand, held, ledger_max
 
-    # Inside an outer atomic block the isolation level is already set by then (and is the caller's).
+    # Inside an outer atomic block the isolation level is already set by then (and is the caller's), and
+    # a lock would last as long as the caller's transaction. SQLite has one writer at a time.
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return read()
+        return read(lock=False)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # must come first
-        return read()
+        return read(lock=True)
 
 
 def store_levels_read(ctx: JobContext, progress: runs.RunProgress | None = None) -> StoreLevels:
@@ -115,7 +130,7 @@ def eod_export_run(ctx: JobContext) -> dict:
         link_ids = [ref for ref in refs if isinstance(ref, int)]
     runs.run_set_total(run=run, total=len(link_ids) if link_ids is not None else binder.links_count(store=store))
     progress = runs.RunProgress(run=run, lock=ctx.lock)
-    on_hand, held = stock_snapshot(ctx)
+    on_hand, held, ledger_max = stock_snapshot(ctx)
     held_by_item = held.by_item
     store_levels = store_levels_read(ctx, progress) if dry_run else None
     spool = runs.RunItemSpool(run=run)
@@ -169,6 +184,8 @@ def eod_export_run(ctx: JobContext) -> dict:
         spool.close()
     if held.settled:
         holds.holds_settle(held.settled)
+    if not dry_run and link_ids is None:
+        adjustments_supersede(store=store, ledger_id=ledger_max, eod_run=run)
     summary = {"dry_run": dry_run, "write_requests": _absolute_requests_received(ctx) - received_before,
                "location_id": store.inventory_location_id, "progress_writes": progress.writes,
                "stock_behavior": behaviors.default, "order_lines_held": held.lines, "capped_items": len(capped)}
@@ -179,6 +196,16 @@ def eod_export_run(ctx: JobContext) -> dict:
     if dry_run:
         summary.update(dry_run_reason=dry_reason, drifted_items=drifted)
     return summary
+
+
+def adjustments_supersede(*, store, ledger_id: int, eod_run) -> None:
+    """Every ledger row up to `ledger_id` is in the levels an End of Day just sent: the Adjustment export
+    moves past them (never back), and the uncertain batches among them are healed. Two statements."""
+    with transaction.atomic():
+        StoreSyncState.objects.filter(store=store).update(
+            adjustments_cursor=Greatest(Coalesce("adjustments_cursor", Value(0)), Value(ledger_id)))
+        AdjustmentBatch.objects.filter(store=store, state=AdjustmentBatch.State.UNCERTAIN, superseded_by=None,
+                                       last_ledger_id__lte=ledger_id).update(superseded_by=eod_run)
 
 
 def _record(run, spool: runs.RunItemSpool, progress: runs.RunProgress, *, dry_run: bool) -> None:

@@ -17,6 +17,7 @@ from plugin.intellitrack.gateway import StockRow
 from .. import binder, holds, runs
 from ..mappers import StoreLevels, inventory_levels_add
 from ..models import StoreItemLink, SyncRunItem
+from .adjustments import adjustments_start_at_go_live
 from .context import JobContext
 from .orders import orders_track_open
 from .products import collection_total
@@ -40,7 +41,8 @@ def inventory_import_run(ctx: JobContext) -> dict:
     state = holds.sync_state(store)
     if state.go_live_at is None:
         state.go_live_at = timezone.now()
-        state.save(update_fields=["go_live_at"])
+        adjustments_start_at_go_live(ctx, state)
+        state.save(update_fields=["go_live_at", "adjustments_cursor"])
     tracked = orders_track_open(ctx)
     held = holds.holds_compute(store=store, gateway=ctx.gateway).by_item
     counts = Counter()

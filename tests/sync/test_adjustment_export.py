@@ -1,0 +1,242 @@
+"""Adjustment export (IntelliTrack -> BigCommerce, intraday) over real HTTP against the sandbox store.
+
+Every expected store level is the test's own account: the level the sandbox held before, plus the units
+the test itself changed inside the quantity scope (default site S1: locations L1 and L2; L9 is in another
+site). Nothing here asks the code under test what it should have sent."""
+from collections import defaultdict
+
+import pytest
+from django.urls import reverse
+
+from plugin.intellitrack import services as it
+from plugin.intellitrack.models import InventoryRecord, Location, PickingOrderLine
+from plugin.sync.jobs import adjustments
+from plugin.sync.models import AdjustmentBatch, StoreItemLink, StoreSyncState, SyncRun, SyncRunItem
+from tests.intellitrack.factories import PickingOrderFactory, PickingOrderLineFactory, UOMFactory
+from tests.sync.conftest import run_job, store_level
+
+pytestmark = [pytest.mark.django_db, pytest.mark.redis]
+Job = SyncRun.Job
+RELATIVE = "/v3/inventory/adjustments/relative"
+
+
+def live_shop(shop_factory, **config):
+    store, server = shop_factory(products=30, orders=0, order_statuses_to_import=[11], **config)
+    boot = run_job(store, Job.BOOTSTRAP)
+    assert boot.status == SyncRun.Status.SUCCEEDED, boot.error
+    return store, server
+
+
+def stocked_links(store, server, count: int) -> list[StoreItemLink]:
+    """Variant-tracked links whose store level is at least 10 (so the store has a level to adjust)."""
+    found = [link for link in StoreItemLink.objects.filter(store=store, tracking="variant").select_related("item")
+             .order_by("id") if store_level(server.state, link) >= 10]
+    assert len(found) >= count, "not enough stocked units in the generated store"
+    return found[:count]
+
+
+def places(store):
+    config = store.basic_configuration
+    return config, Location.objects.get(code="L2"), Location.objects.get(code="L9")
+
+
+def levels(server, links) -> dict[int, int]:
+    return {link.id: store_level(server.state, link) for link in links}
+
+
+def on_hand(link, location, uom) -> int:
+    record = InventoryRecord.objects.filter(item=link.item, location=location, uom=uom).first()
+    return record.on_hand if record else 0
+
+
+def test_changes_in_the_scope_reach_the_store_once_summed_per_item_store_picks_stay_out(shop_factory):
+    store, server = live_shop(shop_factory)
+    state = server.state
+    config, l2, l9 = places(store)
+    l1, ea = config.default_location, config.default_uom
+    case = UOMFactory(division=config.default_division, code="CS", each_count=12)
+    links = stocked_links(store, server, 7)
+    # a store order for the last unit, imported: its pick must not reach the store (the store took it)
+    ordered = links[6]
+    order = state.place_order(items=[{"variant_id": ordered.variant_id, "quantity": 2}], status_id=11)
+    run_job(store, Job.IMPORT_ORDERS)
+    before = levels(server, StoreItemLink.objects.filter(store=store))
+    expected = defaultdict(int)
+
+    it.inventory_adjust(item=links[0].item, location=l1, uom=ea, quantity_delta=5, reason="found")
+    it.inventory_adjust(item=links[0].item, location=l1, uom=ea, quantity_delta=-2, reason="damaged")
+    expected[links[0].id] += 3
+    counted = on_hand(links[1], l1, ea)
+    it.inventory_set(item=links[1].item, location=l1, uom=ea, quantity=counted - 4, reason="cycle count")
+    expected[links[1].id] -= 4
+    it.inventory_receive(item=links[2].item, location=l2, uom=case, quantity=1)  # a case of 12, in the site
+    expected[links[2].id] += 12
+    it.inventory_move(item=links[3].item, uom=ea, from_location=l1, to_location=l2, quantity=3)  # inside: 0
+    it.inventory_move(item=links[3].item, uom=ea, from_location=l1, to_location=l9, quantity=2)  # leaves
+    expected[links[3].id] -= 2
+    it.inventory_receive(item=links[4].item, location=l9, uom=ea, quantity=4)  # outside the scope
+    it.inventory_move(item=links[4].item, uom=ea, from_location=l9, to_location=l1, quantity=1)  # comes in
+    expected[links[4].id] += 1
+    walk_in = PickingOrderFactory(division=config.default_division)  # not a store order
+    line = PickingOrderLineFactory(order=walk_in, item=links[5].item, ordered_qty=3)
+    it.order_pick(line=line, quantity=3, location=l1)
+    expected[links[5].id] -= 3
+    store_line = PickingOrderLine.objects.get(order__store_order_id=order.id, item=ordered.item)
+    it.order_pick(line=store_line, quantity=2, location=l1)
+
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    after = levels(server, StoreItemLink.objects.filter(store=store))
+    assert {link_id: after[link_id] - before[link_id] for link_id in after if after[link_id] != before[link_id]} \
+        == dict(expected)
+    assert run.summary["write_requests"] == 1 and run.summary["store_order_picks_skipped"] == 1
+    sent = {item.detail["ref"]: item.quantity_after for item in run.items.all()}
+    assert sent == dict(expected)
+    assert all(item.store_transaction_id for item in run.items.all())
+    batch = AdjustmentBatch.objects.get(store=store)
+    assert batch.state == AdjustmentBatch.State.SENT and batch.items_count == len(expected)
+
+    # each ledger row once: a second run sends nothing
+    again = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert again.summary["write_requests"] == 0 and again.items.count() == 0
+    assert levels(server, StoreItemLink.objects.filter(store=store)) == after
+    # and the next change goes out on its own
+    it.inventory_adjust(item=links[0].item, location=l1, uom=ea, quantity_delta=1, reason="found one more")
+    third = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert third.summary["write_requests"] == 1
+    assert store_level(state, links[0]) == after[links[0].id] + 1
+
+
+def test_more_items_than_a_request_holds_go_in_several_requests(shop_factory, monkeypatch):
+    monkeypatch.setattr(adjustments, "BATCH", 3)
+    monkeypatch.setattr(adjustments, "PAGE", 4)  # several ledger pages too
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    links = stocked_links(store, server, 8)
+    before = levels(server, links)
+    for index, link in enumerate(links):
+        it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                            quantity_delta=index + 1, reason="recount")
+    # a move inside the scope of one item already in the last batch: it nets to 0 and adds no item
+    it.inventory_move(item=links[7].item, uom=config.default_uom, from_location=config.default_location,
+                      to_location=Location.objects.get(code="L2"), quantity=1)
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert levels(server, links) == {link.id: before[link.id] + index + 1 for index, link in enumerate(links)}
+    assert run.summary["write_requests"] == 3
+    batches = list(AdjustmentBatch.objects.filter(store=store).order_by("id"))
+    assert [batch.items_count for batch in batches] == [3, 3, 2]
+    assert all(b.last_ledger_id < n.first_ledger_id for b, n in zip(batches, batches[1:], strict=False))
+    assert run_job(store, Job.EXPORT_ADJUSTMENTS).summary["write_requests"] == 0
+
+
+@pytest.mark.parametrize("fault", [{"status": 500}, {"drop": True}], ids=["500", "dropped"])
+def test_an_unknown_outcome_is_uncertain_never_resent_and_the_end_of_day_heals_it(shop_factory, client,
+                                                                                  django_user_model, fault):
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    link = stocked_links(store, server, 1)[0]
+    before = store_level(server.state, link)
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=-3, reason="broken")
+    server.add_fault_rule(method="POST", path=RELATIVE, **fault)
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.status == SyncRun.Status.PARTIAL, run.error
+    assert run.items.get().outcome == SyncRunItem.Outcome.UNCERTAIN
+    batch = AdjustmentBatch.objects.get(store=store)
+    assert batch.state == AdjustmentBatch.State.UNCERTAIN and batch.superseded_by is None
+    # a 500 is answered before the store applies it; a dropped connection after
+    applied = -3 if fault.get("drop") else 0
+    assert store_level(server.state, link) == before + applied
+    # never resent
+    again = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert again.summary["write_requests"] == 0
+    assert store_level(server.state, link) == before + applied
+    # the Synchronization tab lists it until an End of Day covers it
+    user = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+    client.force_login(user)
+    page = client.get(reverse("configuration:sync", args=[store.pk])).content.decode()
+    assert 'id="uncertain-adjustments"' in page and f"{batch.first_ledger_id}" in page
+    eod = run_job(store, Job.EOD_EXPORT)
+    assert eod.status == SyncRun.Status.SUCCEEDED, eod.error
+    assert store_level(server.state, link) == before - 3
+    batch.refresh_from_db()
+    assert batch.superseded_by_id == eod.pk
+    page = client.get(reverse("configuration:sync", args=[store.pk])).content.decode()
+    assert 'id="uncertain-adjustments"' not in page
+
+
+def test_an_end_of_day_supersedes_the_rows_before_its_snapshot(shop_factory):
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    link = stocked_links(store, server, 1)[0]
+    before = store_level(server.state, link)
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=5, reason="found")
+    eod = run_job(store, Job.EOD_EXPORT)
+    assert eod.status == SyncRun.Status.SUCCEEDED, eod.error
+    assert store_level(server.state, link) == before + 5
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.summary["write_requests"] == 0 and store_level(server.state, link) == before + 5
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=2, reason="found more")
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.summary["write_requests"] == 1 and store_level(server.state, link) == before + 7
+
+
+def test_a_dry_run_end_of_day_does_not_move_the_cursor(shop_factory):
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    link = stocked_links(store, server, 1)[0]
+    before = store_level(server.state, link)
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=4, reason="found")
+    dry = run_job(store, Job.EOD_EXPORT, dry_run=True)
+    assert dry.status == SyncRun.Status.SUCCEEDED, dry.error
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.summary["write_requests"] == 1 and store_level(server.state, link) == before + 4
+
+
+def test_with_writes_off_nothing_is_sent_and_the_cursor_stays(shop_factory):
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    link = stocked_links(store, server, 1)[0]
+    before = store_level(server.state, link)
+    cursor = StoreSyncState.objects.get(store=store).adjustments_cursor
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=6, reason="found")
+    config.allow_writes_to_bigcommerce = False
+    config.save()
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.summary["dry_run"] is True and "Allow writes" in run.summary["dry_run_reason"]
+    assert run.summary["write_requests"] == 0 and store_level(server.state, link) == before
+    assert StoreSyncState.objects.get(store=store).adjustments_cursor == cursor
+    assert [(i.action, i.quantity_after) for i in run.items.all()] == [("dry_run", 6)]
+    config.allow_writes_to_bigcommerce = True
+    config.save()
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.summary["write_requests"] == 1 and store_level(server.state, link) == before + 6
+
+
+def test_an_item_the_store_refuses_is_reported_and_the_rest_is_sent(shop_factory):
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    short, fine = stocked_links(store, server, 2)
+    before = store_level(server.state, fine)
+    # staff lowered the store's level by hand: taking 5 more would go below zero there
+    server.state.set_stock(quantity=2, variant_id=short.variant_id)
+    for link in (short, fine):
+        it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                            quantity_delta=-5, reason="water damage")
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.status == SyncRun.Status.PARTIAL, run.error
+    assert store_level(server.state, short) == 2 and store_level(server.state, fine) == before - 5
+    refused = run.items.get(outcome=SyncRunItem.Outcome.FAILED)
+    assert refused.detail["ref"] == short.id and "below zero" in refused.reason
+    assert run.items.get(outcome=SyncRunItem.Outcome.OK).detail["ref"] == fine.id
+    assert run.summary["write_requests"] == 2  # the refused request and the resend without the item
+    assert AdjustmentBatch.objects.get(store=store).refused == {str(short.id): refused.reason.split(" Not sent")[0]}
+    assert run_job(store, Job.EXPORT_ADJUSTMENTS).summary["write_requests"] == 0
