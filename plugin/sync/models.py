@@ -248,6 +248,9 @@ class StoreSyncState(models.Model):
     stock_behavior_read_at = models.DateTimeField(null=True, blank=True)
     # The last scan of orders that left the holding statuses (finished or closed), for the next window.
     closed_scan_at = models.DateTimeField(null=True, blank=True)
+    # The Fulfillment export's place in the IntelliTrack ledger: every pick up to this ledger row id has its
+    # shipment outbox row (the cursor moves in the transaction that writes them).
+    fulfillments_cursor = models.BigIntegerField(default=0)
     # The Adjustment export's place in the IntelliTrack ledger: every row up to this id has been sent, or
     # superseded by an End of Day snapshot. Null until the first export (or End of Day) sets it.
     adjustments_cursor = models.BigIntegerField(null=True, blank=True)
@@ -289,3 +292,61 @@ class AdjustmentBatch(models.Model):
 
     def __str__(self):
         return f"{self.store_id}: ledger {self.first_ledger_id}..{self.last_ledger_id} [{self.state}]"
+
+
+class ShipmentOutbox(models.Model):
+    """One store shipment to send (DESIGN decision 10): a pick (Fulfillment mode "per pick") or what an
+    order close ships ("on close"). Written by the Fulfillment export in the transaction that moves the
+    store's ledger cursor past the picks it holds, so each pick lands in exactly one row; sent once: a
+    row whose request may have reached the store is `checking` until the store's shipments are read."""
+
+    class State(models.TextChoices):
+        PENDING_CLOSE = "pending_close", "Waiting for the order to close"
+        PENDING = "pending", "Pending"
+        CHECKING = "checking", "Checking (outcome unknown)"
+        SENT = "sent", "Sent"
+        REFUSED = "refused", "Refused"
+
+    OPEN_STATES = (State.PENDING_CLOSE, State.PENDING, State.CHECKING)
+
+    store = models.ForeignKey("configuration.StoreConnection", on_delete=models.CASCADE,
+                              related_name="shipment_outbox")
+    store_order_id = models.PositiveBigIntegerField()
+    picking_order = models.ForeignKey("intellitrack.PickingOrder", on_delete=models.SET_NULL, null=True,
+                                      blank=True, related_name="+")
+    mode = models.CharField(max_length=10, default="per_pick")
+    # The store order's shipping address of these lines (0 until read from the store order at send time).
+    order_address_id = models.PositiveBigIntegerField(default=0)
+    items = models.JSONField(default=list)  # [{"order_product_id": int, "quantity": int}]
+    tracking_number = models.CharField(max_length=50, blank=True)
+    carrier_name = models.CharField(max_length=100, blank=True)
+    shipping_provider = models.CharField(max_length=40, blank=True)
+    tracking_carrier = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=15, choices=State.choices, default=State.PENDING)
+    store_shipment_id = models.PositiveBigIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    # The picks this shipment carries, and the ledger rows (cursor values) they were read at.
+    pick_ids = models.JSONField(default=list)
+    cursor_first = models.BigIntegerField(default=0)
+    cursor_last = models.BigIntegerField(default=0)
+    run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["store_id", "id"]
+        indexes = [
+            models.Index(fields=["store", "state", "id"], name="shipment_outbox_store_state"),
+            models.Index(fields=["store", "store_order_id"], name="shipment_outbox_store_order"),
+            models.Index(fields=["picking_order", "id"], name="shipment_outbox_picking_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.store_id}:{self.store_order_id} shipment [{self.state}]"
+
+    @property
+    def quantity(self) -> int:
+        return sum(int(item["quantity"]) for item in self.items or [])

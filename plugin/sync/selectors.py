@@ -120,3 +120,64 @@ def sync_run_progress(*, run: SyncRun) -> dict:
 
 def store_active_runs(*, store) -> dict[str, SyncRun]:
     return {run.job: run for run in SyncRun.objects.filter(store=store, status__in=SyncRun.ACTIVE_STATUSES)}
+
+
+# --- a store order's fulfillment, for the picking order page ------------------------------------------
+
+# BigCommerce's fixed order status ids (their labels can be renamed in the store).
+STORE_ORDER_STATUSES = {
+    0: "Incomplete", 1: "Pending", 2: "Shipped", 3: "Partially Shipped", 4: "Refunded", 5: "Cancelled",
+    6: "Declined", 7: "Awaiting Payment", 8: "Awaiting Pickup", 9: "Awaiting Shipment", 10: "Completed",
+    11: "Awaiting Fulfillment", 12: "Manual Verification Required", 13: "Disputed", 14: "Partially Refunded",
+}
+CONTROL_PANEL_ORDER_URL = "https://store-{hash}.mybigcommerce.com/manage/orders/{order_id}"
+
+
+@dataclass
+class StoreOrderFulfillment:
+    store_name: str
+    store_order_id: int
+    status_id: int | None
+    status_name: str
+    status_seen_at: datetime | None
+    control_panel_url: str
+    shipments: list
+
+
+def store_order_control_panel_url(*, store, store_order_id: int) -> str:
+    """The order in the store's control panel (built from the store hash: the connection keeps no control
+    panel address)."""
+    base = getattr(store, "control_panel_base_url", "") or ""
+    if base:
+        return f"{base.rstrip('/')}/manage/orders/{int(store_order_id)}"
+    return CONTROL_PANEL_ORDER_URL.format(hash=store.store_hash, order_id=int(store_order_id))
+
+
+def store_order_fulfillment(*, store, store_order_id: int, picking_order_id: int | None = None) -> StoreOrderFulfillment:
+    """A store order's status as the sync last read it (its tracked lines, or its import row, whichever
+    is newer) and the shipments the Fulfillment export holds for it (of one picking order when named).
+    Three queries."""
+    from .models import OrderImport, ShipmentOutbox, StoreOrderLine
+
+    seen = [
+        row for row in (
+            StoreOrderLine.objects.filter(store=store, store_order_id=store_order_id)
+            .order_by("-updated_at").values("status_id", "updated_at").first(),
+            OrderImport.objects.filter(store=store, store_order_id=store_order_id)
+            .values("status_id", "updated_at").first(),
+        ) if row is not None
+    ]
+    latest = max(seen, key=lambda row: row["updated_at"]) if seen else None
+    shipments = ShipmentOutbox.objects.filter(store=store, store_order_id=store_order_id).order_by("id")
+    if picking_order_id is not None:
+        shipments = shipments.filter(picking_order_id=picking_order_id)
+    status_id = latest["status_id"] if latest else None
+    return StoreOrderFulfillment(
+        store_name=store.name,
+        store_order_id=int(store_order_id),
+        status_id=status_id,
+        status_name=STORE_ORDER_STATUSES.get(status_id, f"Status {status_id}") if status_id is not None else "",
+        status_seen_at=latest["updated_at"] if latest else None,
+        control_panel_url=store_order_control_panel_url(store=store, store_order_id=store_order_id),
+        shipments=list(shipments),
+    )
