@@ -248,12 +248,12 @@ class StoreSyncState(models.Model):
     stock_behavior_read_at = models.DateTimeField(null=True, blank=True)
     # The last scan of orders that left the holding statuses (finished or closed), for the next window.
     closed_scan_at = models.DateTimeField(null=True, blank=True)
-    # The Fulfillment export's place in the IntelliTrack ledger: every pick up to this ledger row id has its
-    # shipment outbox row (the cursor moves in the transaction that writes them).
-    fulfillments_cursor = models.BigIntegerField(default=0)
     # The Adjustment export's place in the IntelliTrack ledger: every row up to this id has been sent, or
     # superseded by an End of Day snapshot. Null until the first export (or End of Day) sets it.
     adjustments_cursor = models.BigIntegerField(null=True, blank=True)
+    # The Fulfillment export's place in the IntelliTrack ledger: every pick up to this ledger row id has its
+    # shipment outbox row (the cursor moves in the transaction that writes them).
+    fulfillments_cursor = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"Sync state of store {self.store_id}"
