@@ -240,3 +240,42 @@ def test_an_item_the_store_refuses_is_reported_and_the_rest_is_sent(shop_factory
     assert run.summary["write_requests"] == 2  # the refused request and the resend without the item
     assert AdjustmentBatch.objects.get(store=store).refused == {str(short.id): refused.reason.split(" Not sent")[0]}
     assert run_job(store, Job.EXPORT_ADJUSTMENTS).summary["write_requests"] == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_ledger_write_in_flight_during_the_snapshot_is_neither_lost_nor_sent_twice(shop_factory):
+    """Writer A takes a lower ledger id and commits late; writer B commits a higher id at once. The End of
+    Day's snapshot must wait for A: were it taken without A, the cursor would move past A's row unsent."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    slow, quick = stocked_links(store, server, 2)
+    before = levels(server, [slow, quick])
+    written = threading.Event()
+
+    def writer_a():
+        try:
+            with transaction.atomic():
+                it.inventory_adjust(item=slow.item, location=config.default_location, uom=config.default_uom,
+                                    quantity_delta=5, reason="found, committed late")
+                written.set()
+                time.sleep(3)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer_a)
+    thread.start()
+    assert written.wait(10)
+    it.inventory_adjust(item=quick.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=2, reason="found, committed at once")
+    eod = run_job(store, Job.EOD_EXPORT)
+    thread.join()
+    assert eod.status == SyncRun.Status.SUCCEEDED, eod.error
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert levels(server, [slow, quick]) == {slow.id: before[slow.id] + 5, quick.id: before[quick.id] + 2}
