@@ -97,16 +97,35 @@ def inventory_adjust(request, pk):
             add_service_errors(form, error, InventoryAdjustForm.SERVICE_FIELDS)
         else:
             record.refresh_from_db(fields=["on_hand"])
+            seen = " ".join(store.sentence for store in _store_visibility(record))
             messages.success(
                 request,
-                f"{record.item.item_number} at {record.location.code}: on-hand is now {record.on_hand}.",
+                f"{record.item.item_number} at {record.location.code}: on-hand is now {record.on_hand}."
+                + (f" {seen}" if seen else ""),
             )
             return safe_redirect(request, _safe_next(request), fallback=reverse("intellitrack:inventory-list"))
     return render(
         request,
         "intellitrack/inventory_adjust.html",
-        {"record": record, "form": form, "next": _safe_next(request)},
+        {
+            "record": record,
+            "form": form,
+            "next": _safe_next(request),
+            "stores": _store_visibility(record),
+            "can_run_jobs": request.user.has_perm(RUN_JOBS_PERMISSION),
+        },
     )
+
+
+RUN_JOBS_PERMISSION = "configuration.run_jobs"
+
+
+def _store_visibility(record):
+    """When each store that links this item sees a change here (the sync plugin's answer)."""
+    from plugin.sync.jobs.adjustments import adjustments_store_visibility
+
+    return adjustments_store_visibility(item_id=record.item_id, division_id=record.site.division_id,
+                                        site_id=record.site_id, location_id=record.location_id)
 
 
 def _safe_next(request):

@@ -297,3 +297,68 @@ def adjustments_uncertain_list(*, store, limit: int = 50):
     """The store's uncertain batches no End of Day has covered yet, newest first (for the pages)."""
     return AdjustmentBatch.objects.filter(store=store, state=AdjustmentBatch.State.UNCERTAIN,
                                           superseded_by=None).select_related("run").order_by("-id")[:limit]
+
+
+@dataclass(frozen=True)
+class StoreVisibility:
+    """When a store sees a stock change of one of its linked items (for the adjust page)."""
+
+    store_id: int
+    store_name: str
+    auto_sync: bool
+    interval_minutes: int
+    next_cycle_at: object  # an aware datetime in the store's End of Day timezone, or None
+    in_scope: bool
+    can_send_now: bool  # sync is enabled: "Send to the store now" can start the export
+
+    @property
+    def pk(self) -> int:  # the job button names its store by pk
+        return self.store_id
+
+    @property
+    def sentence(self) -> str:
+        if not self.in_scope:
+            return (f"{self.store_name}: this location is outside the store's quantity scope; the store's level "
+                    "does not change.")
+        if self.auto_sync:
+            when = f", next about {self.next_cycle_at:%H:%M}" if self.next_cycle_at else ""
+            return (f"{self.store_name} sees this at the next auto sync cycle (every {self.interval_minutes} "
+                    f"minutes{when}).")
+        return f"{self.store_name} sees this at the next End of Day."
+
+
+def adjustments_store_visibility(*, item_id: int, division_id: int, site_id: int, location_id: int,
+                                 now=None) -> list[StoreVisibility]:
+    """For each store whose division is the item's division and that links the item: when it will see a
+    change made at this location. Two queries (stores with their configuration, last cycle per store)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.db.models import Max
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    links = (StoreItemLink.objects.filter(item_id=item_id, store__basic_configuration__default_division_id=division_id)
+             .select_related("store", "store__basic_configuration"))
+    stores = [link.store for link in links]
+    last_cycles = dict(SyncRun.objects.filter(store__in=stores, job=SyncRun.Job.AUTO_SYNC).order_by()
+                       .values("store_id").annotate(last=Max("created_at")).values_list("store_id", "last"))
+    found = []
+    for store in stores:
+        config = store.basic_configuration
+        auto = bool(config.sync_enabled and config.auto_sync_enabled)
+        interval = int(config.sync_interval_minutes or 15)
+        next_at = None
+        if auto:
+            step = timedelta(minutes=interval)
+            next_at = last_cycles.get(store.pk) or now
+            while next_at <= now:
+                next_at += step * max(1, int((now - next_at) / step))
+            next_at = next_at.astimezone(ZoneInfo(config.effective_eod_timezone))
+        scope = config.quantity_scope
+        in_scope = (location_id == config.default_location_id if scope == "default_location"
+                    else site_id == config.default_site_id if scope == "default_site" else True)
+        found.append(StoreVisibility(store_id=store.pk, store_name=store.name, auto_sync=auto,
+                                     interval_minutes=interval, next_cycle_at=next_at, in_scope=in_scope,
+                                     can_send_now=bool(config.sync_enabled)))
+    return found
