@@ -213,6 +213,20 @@ def test_on_close_one_shipment_of_everything_picked_when_the_order_closes(shop_f
     assert export(store).summary["sent"] == 0
     assert len(store_shipments(state, order.id)) == 1
 
+    # reopened, picked again and closed twice before the next export: one more shipment of what is new
+    picking = PickingOrder.objects.get(source_store=store, store_order_id=partial.id)
+    it.order_reopen(order=picking)
+    pick(store, warehouse, PickingOrderLine.objects.get(pk=partial_line.pk), 1)
+    it.order_close(order=picking)
+    it.order_reopen(order=picking)
+    pick(store, warehouse, PickingOrderLine.objects.get(pk=partial_line.pk), 1, tracking="TRK-2")
+    it.order_close(order=picking)
+    assert export(store).summary["sent"] == 1
+    assert [items_of(s) for s in store_shipments(state, partial.id)] == [
+        {partial_line.store_order_product_id: 1}, {partial_line.store_order_product_id: 2}]
+    assert store_shipments(state, partial.id)[1].tracking_number == "TRK-2"
+    shipped_equals_picked(state, partial)
+
 
 def test_an_order_with_two_shipping_addresses_ships_each_line_to_its_own(shop_factory):
     store, server, warehouse = live_shop(shop_factory, mode="on_close")
@@ -325,7 +339,13 @@ def test_a_worker_that_dies_after_the_store_took_the_shipment_never_sends_it_twi
 # --- refusals, outages, writes off -------------------------------------------------------------------------
 
 
-def test_a_cancelled_order_and_a_store_refusal_are_reported_and_not_retried(shop_factory):
+def order_page(client, user, store, order) -> str:
+    client.force_login(user)
+    picking = PickingOrder.objects.get(source_store=store, store_order_id=order.id)
+    return client.get(reverse("intellitrack:order-detail", args=[picking.pk])).content.decode()
+
+
+def test_a_cancelled_order_and_a_store_refusal_are_reported_and_not_retried(shop_factory, client, viewer_user):
     store, server, warehouse = live_shop(shop_factory)
     state = server.state
     units = stocked_units(state, 2)
@@ -356,6 +376,8 @@ def test_a_cancelled_order_and_a_store_refusal_are_reported_and_not_retried(shop
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert again.items.count() == 0
     assert store_shipments(state, cancelled.id) == [] and len(store_shipments(state, shipped_by_hand.id)) == 1
+    page = order_page(client, viewer_user, store, cancelled)
+    assert 'class="shipment" data-state="refused"' in page and "Cancelled" in page
 
 
 def test_a_store_that_cannot_be_reached_leaves_the_shipments_pending(shop_factory):
@@ -376,7 +398,7 @@ def test_a_store_that_cannot_be_reached_leaves_the_shipments_pending(shop_factor
     assert len(store_shipments(state, order.id)) == 1
 
 
-def test_with_writes_off_nothing_is_sent_and_the_run_says_so(shop_factory):
+def test_with_writes_off_nothing_is_sent_and_the_run_says_so(shop_factory, client, viewer_user):
     store, server, warehouse = live_shop(shop_factory, allow_writes_to_bigcommerce=False)
     state = server.state
     order = order_of(state, stocked_units(state, 1), [2])
@@ -389,6 +411,9 @@ def test_with_writes_off_nothing_is_sent_and_the_run_says_so(shop_factory):
     assert run.items.get().outcome == SyncRunItem.Outcome.SKIPPED
     assert store_shipments(state, order.id) == []
     assert ShipmentOutbox.objects.get(store=store).state == State.PENDING
+    page = order_page(client, viewer_user, store, order)
+    assert 'class="shipment" data-state="pending"' in page
+    assert '<span id="store-order-status">Awaiting Fulfillment</span>' in page
 
     store.basic_configuration.allow_writes_to_bigcommerce = True
     store.basic_configuration.save()
@@ -396,3 +421,20 @@ def test_with_writes_off_nothing_is_sent_and_the_run_says_so(shop_factory):
     assert on.summary["sent"] == 1
     (shipment,) = store_shipments(state, order.id)
     assert shipment.tracking_number == "WAIT-1"
+
+
+def test_the_auto_sync_cycle_sends_the_picks_as_its_second_step(shop_factory):
+    store, server, warehouse = live_shop(shop_factory)
+    state = server.state
+    order = order_of(state, stocked_units(state, 1), [2])
+    cycle = run_job(store, Job.AUTO_SYNC)
+    assert cycle.status == SyncRun.Status.SUCCEEDED, cycle.error
+    (line,) = lines_of(order)
+    pick(store, warehouse, line, 2, tracking="CYCLE-1", carrier=carrier(store, "USPS"))
+    cycle = run_job(store, Job.AUTO_SYNC)
+    assert cycle.status == SyncRun.Status.SUCCEEDED, cycle.error
+    step = SyncRun.objects.get(pk=cycle.summary["steps"][Job.EXPORT_FULFILLMENTS])
+    assert step.summary["sent"] == 1
+    (shipment,) = store_shipments(state, order.id)
+    assert (shipment.tracking_number, shipment.shipping_provider) == ("CYCLE-1", "usps")
+    assert state.orders[order.id].status_id == 2

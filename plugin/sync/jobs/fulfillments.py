@@ -143,7 +143,7 @@ def _capture(ctx: JobContext, summary: dict) -> None:
 
 
 def _capture_page(ctx: JobContext, picks, *, mode: str, summary: dict) -> None:
-    """Outbox rows for one page of picks (inside the capture transaction): two statements at most."""
+    """Outbox rows for one page of picks, inside the capture transaction: a few statements a page."""
     store = ctx.store
     skipped = []
     usable = []
@@ -159,10 +159,13 @@ def _capture_page(ctx: JobContext, picks, *, mode: str, summary: dict) -> None:
     new: list[ShipmentOutbox] = []
     changed: list[ShipmentOutbox] = []
     if mode == ON_CLOSE:
+        # An order's row not sent yet (never tried) takes its new picks, also once the order has closed:
+        # one shipment of everything picked and not shipped when the order closes.
         waiting = {
             row.picking_order_id: row
             for row in ShipmentOutbox.objects.select_for_update().filter(
-                store=store, state=State.PENDING_CLOSE, picking_order_id__in={p.order_id for p in usable})
+                store=store, mode=ON_CLOSE, state__in=[State.PENDING_CLOSE, State.PENDING], attempts=0,
+                picking_order_id__in={p.order_id for p in usable}).order_by("id")
         }
         for pick in usable:
             row = waiting.get(pick.order_id)
