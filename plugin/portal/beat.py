@@ -2,7 +2,7 @@
 import logging
 import time
 
-from django.db import close_old_connections
+from django.db import connection
 from django_celery_beat.schedulers import DatabaseScheduler
 
 logger = logging.getLogger(__name__)
@@ -21,9 +21,10 @@ class HeartbeatDatabaseScheduler(DatabaseScheduler):
             from .services import BEAT, heartbeat_record
 
             try:
-                close_old_connections()
                 heartbeat_record(name=BEAT)
                 self._heartbeat_recorded = now
             except Exception:  # noqa: BLE001 - the schedule goes on; /healthz shows the stale tick
                 logger.warning("Could not record beat's heartbeat", exc_info=True)
+                # A broken database connection is opened afresh at the next tick.
+                connection.close_if_unusable_or_obsolete()
         return result

@@ -3,6 +3,7 @@
 States: "up"; "down" (with the reason); "not used" (Redis when REDIS_URL is unset, the embedded mode).
 The report is healthy only when every service is up or not used."""
 import datetime as dt
+import threading
 
 from django.conf import settings
 from django.db import connection
@@ -48,10 +49,23 @@ def _worker(broker_up: bool) -> dict:
         return {"state": DOWN, "error": "the broker is down"}
     from itbc_portal.celery import app
 
-    try:
-        answers = app.control.ping(timeout=WORKER_PING_SECONDS) or []
-    except Exception as exc:  # noqa: BLE001 - no answer is the same as a dead worker here
-        return {"state": DOWN, "error": type(exc).__name__}
+    outcome: dict = {}
+
+    def ping():
+        try:
+            # A connection of its own, never one from the pool that a restarted Redis may have closed.
+            with app.connection_for_write() as connection:
+                outcome["answers"] = app.control.ping(timeout=WORKER_PING_SECONDS, connection=connection) or []
+        except Exception as exc:  # noqa: BLE001 - no answer is the same as a dead worker here
+            outcome["error"] = type(exc).__name__
+
+    # Publishing the ping retries while the broker is away: the report waits a bounded time, never longer.
+    thread = threading.Thread(target=ping, name="healthz-worker-ping", daemon=True)
+    thread.start()
+    thread.join(WORKER_PING_SECONDS + CHECK_TIMEOUT_SECONDS)
+    if "answers" not in outcome:
+        return {"state": DOWN, "error": outcome.get("error", "the broker did not take the ping in time")}
+    answers = outcome["answers"]
     workers = sorted(name for answer in answers for name in answer)
     if not workers:
         return {"state": DOWN, "error": f"no worker answered within {WORKER_PING_SECONDS:g} s"}
