@@ -148,7 +148,9 @@ def run_enqueue(*, run: SyncRun) -> None:
     """Queue the run's task by name (the tasks module imports this one, never the other way round)."""
     from celery import current_app
 
-    transaction.on_commit(lambda: current_app.send_task(RUN_JOB_TASK, args=[run.pk]))
+    # A signature by name: the registered task where this process has it (eager mode included), else a
+    # plain message to the queue.
+    transaction.on_commit(lambda: current_app.signature(RUN_JOB_TASK, args=(run.pk,)).delay())
 
 
 def _context(run: SyncRun, *, client=None, gateway=None, lock=None) -> JobContext:

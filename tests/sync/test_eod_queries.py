@@ -40,6 +40,8 @@ def test_end_of_day_statements_are_the_same_for_a_small_and_a_large_store(shop_f
     assert boot.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL), boot.error
     large = StoreItemLink.objects.filter(store=store).count()
     assert large >= 500
+    # The first End of Day after go-live reads once what later ones do not (where order scans start).
+    measured_eod(store)
 
     big_run, big_queries = measured_eod(store)
     big_dry, big_dry_queries = measured_eod(store, dry_run=True)

@@ -19,6 +19,7 @@ from plugin.sync import locks, runs, tasks
 from plugin.sync.models import StoreItemLink, SyncRun, SyncRunItem
 from tests.sync.conftest import run_job, store_level
 from tests.sync.test_eod_export import change_intellitrack_stock, expected_levels, set_up
+from tests.sync.truth import shipped_before_go_live
 
 Job = SyncRun.Job
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +82,7 @@ def test_worker_killed_in_the_middle_of_end_of_day_then_run_again_ends_correct(s
 
 def set_up_large(shop_factory):
     store, server = shop_factory(products=4500, orders=40, order_statuses_to_import=[11, 9, 3])
+    server.shipped_before_go_live = shipped_before_go_live(server.state)
     boot = run_job(store, Job.BOOTSTRAP)
     assert boot.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL), boot.error
     assert StoreItemLink.objects.filter(store=store).count() > 4000
@@ -94,6 +96,7 @@ def test_429_storm_with_5_percent_503s_still_ends_correct(shop_factory):
     store, server = shop_factory(products=120, orders=40, order_statuses_to_import=[11, 9, 3],
                                  faults={"storm_rate": 0.2, "storm_reset_ms": 50, "error_rate": 0.05,
                                          "error_statuses": [503], "seed": 11})
+    server.shipped_before_go_live = shipped_before_go_live(server.state)
     boot = run_job(store, Job.BOOTSTRAP)
     assert boot.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL), boot.error
     run_job(store, Job.IMPORT_ORDERS)
@@ -161,16 +164,16 @@ def _pick_one_in_another_connection(store) -> int:
 @pytest.mark.django_db(transaction=True)
 def test_a_pick_committed_between_the_on_hand_and_unpicked_reads_is_not_counted_twice(shop_factory, monkeypatch):
     store, server = set_up(shop_factory)
-    read_unpicked = EmbeddedGateway.unpicked_by_item
+    read_picked = EmbeddedGateway.picked_by_store_line
     picked = {}
 
-    def unpicked_then_a_pick_commits(self, *args, **kwargs):
-        result = read_unpicked(self, *args, **kwargs)
+    def picks_read_then_a_pick_commits(self, *args, **kwargs):
+        result = read_picked(self, *args, **kwargs)
         if not picked:
             picked["item"] = _pick_one_in_another_connection(store)
         return result
 
-    monkeypatch.setattr(EmbeddedGateway, "unpicked_by_item", unpicked_then_a_pick_commits)
+    monkeypatch.setattr(EmbeddedGateway, "picked_by_store_line", picks_read_then_a_pick_commits)
     with CaptureQueriesContext(connection) as captured:
         run = run_job(store, Job.EOD_EXPORT)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error

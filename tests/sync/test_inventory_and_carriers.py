@@ -6,6 +6,7 @@ from plugin.intellitrack.models import Carrier, InventoryRecord, ShippingMethod
 from plugin.sync.mappers import SHIPMENT_PROVIDERS
 from plugin.sync.models import StoreItemLink, SyncRun
 from tests.sync.conftest import run_job, store_level
+from tests.sync.truth import held_per_item, shipped_before_go_live
 
 pytestmark = pytest.mark.django_db
 Job = SyncRun.Job
@@ -20,13 +21,17 @@ def on_hand_at_default(store) -> dict[int, int]:
 def test_inventory_import_sets_only_empty_items_unless_overwrite_confirmed(shop):
     store, server = shop
     run_job(store, Job.IMPORT_PRODUCTS)
+    base = shipped_before_go_live(server.state)
     first = run_job(store, Job.IMPORT_INVENTORY)
     assert first.status == SyncRun.Status.SUCCEEDED, first.error
     links = list(StoreItemLink.objects.filter(store=store).select_related("item"))
     stock = on_hand_at_default(store)
+    # on-hand is the store's level plus what open orders set aside and have not shipped (decision 18)
+    held = held_per_item(store, server.state, base=base)
+    assert any(held.values())
     for link in links:
         level = store_level(server.state, link)
-        assert stock.get(link.item_id, 0) == level, link.sku
+        assert stock.get(link.item_id, 0) == level + held.get(link.item_id, 0), link.sku
     assert first.items.filter(action="none_in_store").exists()  # store level 0: nothing to set
 
     # IntelliTrack stock changes, the store's too: a plain rerun keeps IntelliTrack's numbers
@@ -44,8 +49,9 @@ def test_inventory_import_sets_only_empty_items_unless_overwrite_confirmed(shop)
 
     confirmed = run_job(store, Job.IMPORT_INVENTORY, options={"overwrite": True})
     row = confirmed.items.get(detail__ref=[link.product_id, link.variant_id])
-    assert (row.action, row.quantity_before, row.quantity_after) == ("overwritten", stock[link.item_id] + 5, 321)
-    assert on_hand_at_default(store)[link.item_id] == 321
+    expected = 321 + held.get(link.item_id, 0)
+    assert (row.action, row.quantity_before, row.quantity_after) == ("overwritten", stock[link.item_id] + 5, expected)
+    assert on_hand_at_default(store)[link.item_id] == expected
 
 
 def test_carriers_import_creates_carriers_and_methods_once(shop):

@@ -88,7 +88,10 @@ def test_commands_print_the_run_and_exit_0_3_1(shop, capsys):
 
 
 def test_auto_sync_cycle_imports_orders(shop):
+    from plugin.configuration.models import BasicConfiguration
+
     store, server = shop
+    BasicConfiguration.objects.filter(store=store).update(auto_sync_enabled=True)
     services.run_execute(run_id=services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False).pk)
     tasks.auto_sync(store.pk)
     run = SyncRun.objects.get(store=store, job=Job.IMPORT_ORDERS)
@@ -170,7 +173,7 @@ def _auto_sync_store(shop, *, watermark_minutes_ago=10):
     store, server = shop
     services.run_execute(run_id=services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False).pk)
     BasicConfiguration.objects.filter(store=store).update(
-        order_statuses_to_import=[11, 9],
+        order_statuses_to_import=[11, 9], auto_sync_enabled=True,
         last_auto_sync_completed_on=timezone.now() - timedelta(minutes=watermark_minutes_ago))
     return store, server
 
@@ -197,31 +200,41 @@ def test_auto_sync_lists_orders_modified_since_the_watermark_and_then_moves_it(s
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert set(PickingOrder.objects.filter(source_store=store).values_list("store_order_id", flat=True)) == {fresh.id}
     config = BasicConfiguration.objects.get(store=store)
-    assert config.last_auto_sync_completed_on == run.started_at
+    cycle = SyncRun.objects.get(store=store, job=Job.AUTO_SYNC)
+    assert cycle.status == SyncRun.Status.SUCCEEDED, cycle.summary
+    assert config.last_auto_sync_completed_on == cycle.started_at
     assert BasicConfiguration.history.filter(store=store).count() == history  # a system write, not an edit
 
 
-def test_auto_sync_retries_a_waiting_order_the_listing_no_longer_shows_and_a_partial_cycle_keeps_the_watermark(shop):
+def test_auto_sync_retries_a_waiting_order_the_listing_no_longer_shows_and_a_partial_cycle_keeps_the_watermark(
+    shop, monkeypatch
+):
     import time
     from datetime import timedelta
 
     from django.utils import timezone
 
     from plugin.configuration.models import BasicConfiguration
+    from plugin.intellitrack.gateway import EmbeddedGateway, PickingOrderResult
     from plugin.intellitrack.models import PickingOrder
-    from tests.sync.test_product_import import _add
 
     store, server = _auto_sync_store(shop)
-    new_pid, _ = _add(server.state, name="Late", tracking="product", skus=["LATE-1"])
-    server.state.set_stock(quantity=5, product_id=new_pid)
-    late = _place_order(server, store, sku="LATE-1")  # its product is not imported yet: the order waits
+    late = _place_order(server, store)
+    create = EmbeddedGateway.picking_orders_create
+
+    def refuse(self, orders):  # IntelliTrack refuses the order this time: it waits
+        return [PickingOrderResult(store_order_id=o.store_order_id, number=o.number, outcome="invalid",
+                                   reason="The division is being reorganised.") for o in orders]
+
+    monkeypatch.setattr(EmbeddedGateway, "picking_orders_create", refuse)
     watermark = BasicConfiguration.objects.get(store=store).last_auto_sync_completed_on
     tasks.auto_sync(store.pk)
     first = SyncRun.objects.filter(store=store, job=Job.IMPORT_ORDERS).latest("pk")
     assert first.status == SyncRun.Status.PARTIAL
+    assert first.items.get(key=str(late.id)).action == "waiting"
     assert BasicConfiguration.objects.get(store=store).last_auto_sync_completed_on == watermark
 
-    services.run_execute(run_id=services.job_trigger(store=store, job=Job.IMPORT_PRODUCTS, enqueue=False).pk)
+    monkeypatch.setattr(EmbeddedGateway, "picking_orders_create", create)
     server.state.orders[late.id].date_modified = time.time() - 86400  # out of the next listing's window
     BasicConfiguration.objects.filter(store=store).update(
         last_auto_sync_completed_on=timezone.now() - timedelta(minutes=10))
@@ -230,4 +243,6 @@ def test_auto_sync_retries_a_waiting_order_the_listing_no_longer_shows_and_a_par
     assert second.status == SyncRun.Status.SUCCEEDED, second.error
     assert second.items.get(key=str(late.id)).action == "created"
     assert PickingOrder.objects.filter(source_store=store, store_order_id=late.id).exists()
-    assert BasicConfiguration.objects.get(store=store).last_auto_sync_completed_on == second.started_at
+    cycle = SyncRun.objects.filter(store=store, job=Job.AUTO_SYNC).latest("pk")
+    assert cycle.status == SyncRun.Status.SUCCEEDED, cycle.summary
+    assert BasicConfiguration.objects.get(store=store).last_auto_sync_completed_on == cycle.started_at
