@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from plugin.portal.views import LoginView, LogoutView, healthz, healthz_live
+from plugin.sync.webhooks import webhook_receive
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="configuration:store-list", permanent=False)),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("stores/", include("plugin.configuration.urls")),
     path("intellitrack/", include("plugin.intellitrack.urls")),
     path("runs/", include("plugin.sync.urls")),
+    path("hooks/bigcommerce/<int:store_pk>/", webhook_receive, name="bigcommerce-webhook"),
     path("audit/", include("plugin.audit.urls")),
     path("bigcommerce/", include("plugin.bigcommerce.urls")),
     path("api/", include("plugin.api.urls")),

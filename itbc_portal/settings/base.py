@@ -230,6 +230,9 @@ ITBC_HEALTH_BEAT_MAX_AGE_SECONDS = env.int("ITBC_HEALTH_BEAT_MAX_AGE_SECONDS", d
 
 # itbc behaviour
 ITBC_EOD_GRACE_MINUTES = env.int("ITBC_EOD_GRACE_MINUTES", default=120)
+# Optional: the portal's public https address; the auto sync cycle then registers order webhooks that start
+# a cycle early (polling stays the truth).
+ITBC_PUBLIC_URL = env("ITBC_PUBLIC_URL", default="")
 # A running job renews its lock and heartbeat; one silent for longer than this is marked stale.
 ITBC_RUN_STALE_SECONDS = env.int("ITBC_RUN_STALE_SECONDS", default=300)
 ITBC_RUN_LOCK_TTL_SECONDS = env.int("ITBC_RUN_LOCK_TTL_SECONDS", default=300)

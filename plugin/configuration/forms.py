@@ -125,6 +125,12 @@ class BasicConfigurationForm(forms.ModelForm):
             "create_item_using": forms.RadioSelect,
             "last_auto_sync_completed_on": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "eod_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "sync_time_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "sync_time_to": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        help_texts = {
+            "sync_time_from": "Optional: auto sync cycles run only between these local times (End of Day "
+                              "timezone). A range ending before it starts runs over midnight.",
         }
         labels = {
             "auto_sync_enabled": "Auto sync on (Last Auto Sync Completed On)",
@@ -208,6 +214,13 @@ class BasicConfigurationForm(forms.ModelForm):
                 self.add_error(name, "Division, Site, Location and UOM are needed together.")
         if cleaned.get("auto_sync_enabled") and not given:
             self.add_error("auto_sync_enabled", "Choose Division, Site, Location and UOM before turning auto sync on.")
+        range_ends = [cleaned.get("sync_time_from"), cleaned.get("sync_time_to")]
+        if (range_ends[0] is None) != (range_ends[1] is None):
+            missing = "sync_time_to" if range_ends[1] is None else "sync_time_from"
+            if missing not in self.errors:
+                self.add_error(missing, "Give both ends of the Sync Time Range, or neither.")
+        elif range_ends[0] is not None and range_ends[0] == range_ends[1]:
+            self.add_error("sync_time_to", "The Sync Time Range must not start and end at the same time.")
         if cleaned.get("eod_enabled"):
             if not cleaned.get("auto_sync_enabled"):
                 self.add_error("eod_enabled", "End of Day needs auto sync on: tick Last Auto Sync Completed On.")

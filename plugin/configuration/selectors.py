@@ -87,6 +87,7 @@ class StoreStatus:
     stock_behavior_mismatch: bool = False
     stock_behavior_warning: str = ""
     timezone_warnings: list[str] = field(default_factory=list)
+    last_cycle: SyncRun | None = None
 
 
 def stock_behavior_mismatch(store: StoreConnection, configuration: BasicConfiguration) -> bool:
@@ -98,6 +99,13 @@ def stock_behavior_mismatch(store: StoreConnection, configuration: BasicConfigur
     return (behavior == STOCK_BEHAVIOR_ORDER_PLACED) != configuration.stock_decreased_when_order_placed
 
 
+def _stock_behavior_read_at(store: StoreConnection):
+    """When End of Day or an auto sync cycle last read the store's stock setting (None: never)."""
+    from plugin.sync.models import StoreSyncState
+
+    return StoreSyncState.objects.filter(store=store).values_list("stock_behavior_read_at", flat=True).first()
+
+
 def stock_behavior_warning(store: StoreConnection, configuration: BasicConfiguration) -> str:
     """The warning the pages and `itbc store test` give when the store and the saved flag disagree."""
     if not stock_behavior_mismatch(store, configuration):
@@ -105,7 +113,7 @@ def stock_behavior_warning(store: StoreConnection, configuration: BasicConfigura
     behavior = store.remote_update_stock_behavior
     does = STOCK_BEHAVIOR_TEXT.get(behavior, f"as {behavior!r} says")
     flag = "on" if configuration.stock_decreased_when_order_placed else "off"
-    read_at = getattr(store, "remote_settings_read_at", None) or store.connection_tested_at
+    read_at = _stock_behavior_read_at(store) or store.connection_tested_at
     when = f", read {timezone.localtime(read_at):%Y-%m-%d %H:%M %Z}" if read_at else ""
     return (
         f"The store decreases stock {does} (update_stock_behavior {behavior}{when}), but "
@@ -170,4 +178,5 @@ def store_status(store: StoreConnection, *, now: dt.datetime | None = None, erro
         stock_behavior_mismatch=stock_behavior_mismatch(store, configuration),
         stock_behavior_warning=stock_behavior_warning(store, configuration),
         timezone_warnings=timezone_warnings(store, configuration),
+        last_cycle=SyncRun.objects.filter(store=store, job=SyncRun.Job.AUTO_SYNC).order_by("-created_at", "-id").first(),
     )

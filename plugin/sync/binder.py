@@ -17,9 +17,32 @@ def ref_of(product_id: int, variant_id: int | None) -> tuple[int, int | None]:
 def links_for_products(*, store, product_ids) -> dict[tuple, dict]:
     """Existing links of these products, keyed by (product_id, variant_id). One query."""
     rows = StoreItemLink.objects.filter(store=store, product_id__in=list(set(product_ids))).values(
-        "id", "product_id", "variant_id", "sku", "tracking", "item_id", "item__item_number"
+        "id", "product_id", "variant_id", "sku", "tracking", "item_id", "item__item_number", "retired_at"
     )
     return {ref_of(row["product_id"], row["variant_id"]): row for row in rows}
+
+
+def linked_products_after(*, store, after: int, limit: int) -> list[int]:
+    """The next `limit` product ids of the store's live links after `after`, in order."""
+    return list(
+        StoreItemLink.objects.filter(store=store, retired_at__isnull=True, product_id__gt=after)
+        .order_by("product_id").values_list("product_id", flat=True).distinct()[:limit]
+    )
+
+
+def links_missing_from_catalog(*, store, product_ids: list[int], found: dict[int, set[int]]) -> list:
+    """Live links of these products whose product, or (tracked by variant) variant, the catalog lacks."""
+    links = StoreItemLink.objects.filter(store=store, retired_at__isnull=True, product_id__in=product_ids)
+    return [
+        link for link in links
+        if link.product_id not in found
+        or (link.tracking == StoreItemLink.Tracking.VARIANT and link.variant_id not in found[link.product_id])
+    ]
+
+
+def links_retire(*, links: list) -> None:
+    if links:
+        StoreItemLink.objects.filter(id__in=[link.id for link in links]).update(retired_at=timezone.now())
 
 
 def link_owners_of_numbers(*, store, item_numbers) -> dict[str, tuple]:
@@ -50,7 +73,7 @@ def links_update_sku(*, changes: dict[int, str]) -> None:
 def links_iter(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Iterator[StoreItemLink]:
     """Every link of a store in id order, streamed from one query: on PostgreSQL a server-side cursor
     fetches `chunk` rows at a time, so memory stays flat and the statement count does not grow."""
-    links = StoreItemLink.objects.filter(store=store).select_related("item").only(
+    links = StoreItemLink.objects.filter(store=store, retired_at__isnull=True).select_related("item").only(
         "id", "product_id", "variant_id", "sku", "tracking", "item_id", "item__item_number",
         "last_exported_qty", "last_remote_qty",
     )
@@ -60,7 +83,7 @@ def links_iter(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Iterator[Sto
 
 
 def links_count(*, store) -> int:
-    return StoreItemLink.objects.filter(store=store).count()
+    return StoreItemLink.objects.filter(store=store, retired_at__isnull=True).count()
 
 
 def links_record_run_quantities(*, run, action: str, exported: bool) -> None:

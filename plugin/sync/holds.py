@@ -147,9 +147,9 @@ def link_for_line(links: dict, product_id: int, variant_id: int | None) -> dict 
     if variant_id is not None:
         link = links.get((int(product_id), int(variant_id)))
         if link is not None:
-            return link
+            return link if not link.get("retired_at") else None
     link = links.get((int(product_id), None))
-    if link is not None and link["tracking"] == StoreItemLink.Tracking.PRODUCT:
+    if link is not None and link["tracking"] == StoreItemLink.Tracking.PRODUCT and not link.get("retired_at"):
         return link
     return None
 

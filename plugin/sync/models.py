@@ -21,6 +21,7 @@ class SyncRun(models.Model):
         COMMAND = "command", "Command"
         API = "api", "API"
         RETRY = "retry", "Retry of failed items"
+        WEBHOOK = "webhook", "Store webhook"
         CATCH_UP = "catch_up", "Catch-up after downtime"
 
     class Status(models.TextChoices):
@@ -129,6 +130,8 @@ class StoreItemLink(models.Model):
     last_exported_qty = models.BigIntegerField(null=True, blank=True)
     last_remote_qty = models.BigIntegerField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Set when the store deleted the product or variant: no level is sent any more; the item stays.
+    retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -248,6 +251,11 @@ class StoreSyncState(models.Model):
     stock_behavior_read_at = models.DateTimeField(null=True, blank=True)
     # The last scan of orders that left the holding statuses (finished or closed), for the next window.
     closed_scan_at = models.DateTimeField(null=True, blank=True)
+    # The auto sync cycle checks linked products for deletion a slice at a time: the last product id checked.
+    catalog_check_cursor = models.PositiveBigIntegerField(default=0)
+    # The order webhooks (optional): the secret they carry and the destination they were registered for.
+    webhook_secret = models.CharField(max_length=64, blank=True)
+    webhooks_destination = models.CharField(max_length=500, blank=True)
     # The Adjustment export's place in the IntelliTrack ledger: every row up to this id has been sent, or
     # superseded by an End of Day snapshot. Null until the first export (or End of Day) sets it.
     adjustments_cursor = models.BigIntegerField(null=True, blank=True)

@@ -38,8 +38,10 @@ BOOTSTRAP_STEPS = [Job.IMPORT_PRODUCTS, Job.IMPORT_INVENTORY, Job.IMPORT_CARRIER
 NEEDS_PRODUCTS = {Job.IMPORT_INVENTORY, Job.IMPORT_ORDERS, Job.EOD_EXPORT, Job.EXPORT_FULFILLMENTS,
                   Job.EXPORT_ADJUSTMENTS, Job.AUTO_SYNC}
 RUNNABLE_JOBS = [*RUNNERS, Job.BOOTSTRAP, Job.AUTO_SYNC]
-# The auto sync cycle's steps, in order (DESIGN decision 7).
-CYCLE_STEPS = [Job.IMPORT_ORDERS, Job.EXPORT_FULFILLMENTS, Job.EXPORT_ADJUSTMENTS]
+# The auto sync cycle's steps, in order (DESIGN decision 7). Orders come first: a line of a product not
+# imported yet imports it on the way, with what its orders hold; the catalog step then gives the other new
+# products their items, with the open orders already counted.
+CYCLE_STEPS = [Job.IMPORT_ORDERS, Job.IMPORT_PRODUCTS, Job.EXPORT_FULFILLMENTS, Job.EXPORT_ADJUSTMENTS]
 
 
 def job_prerequisite_missing(*, store, job: str) -> str:
@@ -292,16 +294,22 @@ ORDER_IMPORT_POLL_SECONDS = 1.0
 
 
 def _auto_sync_cycle(ctx: JobContext, *, client, gateway) -> dict:
-    """One auto sync cycle: import the orders modified since the watermark (minus the overlap), export the
-    pending fulfillments, export the pending adjustments, each as a child run. Every step runs even when
+    """One auto sync cycle: import the orders and the products modified since the watermark (minus the
+    overlap), export the pending fulfillments, export the pending adjustments, each as a child run. Every step runs even when
     an earlier one failed (a broken order import must not hold shipments back); the cycle is partial then,
     and the watermark moves (after the run) only when every step succeeded."""
     runs.run_set_total(run=ctx.run, total=len(CYCLE_STEPS))
     steps, failed = {}, []
+    from .webhooks import webhooks_ensure
+
+    try:
+        hooks = webhooks_ensure(ctx)
+    except BigCommerceError as exc:  # hooks only start cycles early: never a reason to skip one
+        hooks = {"webhooks": f"not registered: {exc}"}
     for job in CYCLE_STEPS:
         try:
             child = _child_run(ctx, job, client=client, gateway=gateway,
-                               options={"auto_sync": True} if job == Job.IMPORT_ORDERS else None)
+                               options={"auto_sync": True} if job in (Job.IMPORT_PRODUCTS, Job.IMPORT_ORDERS) else None)
         except runs.RunInProgress as exc:
             failed.append(job)
             runs.run_items_record(run=ctx.run, lock=ctx.lock, outcomes=[runs.ItemOutcome(
@@ -316,7 +324,7 @@ def _auto_sync_cycle(ctx: JobContext, *, client, gateway) -> dict:
             key=job, outcome="ok" if ok else "failed", action="step",
             reason=f"Run #{child.pk}: {child.get_status_display()}" + (f" ({child.error})" if child.error else ""),
             detail={"run": child.pk})])
-    summary = {"steps": steps}
+    summary = {"steps": steps, **hooks}
     if failed:
         summary["failed_steps"] = failed
     return summary

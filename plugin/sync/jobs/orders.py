@@ -154,16 +154,16 @@ def _orders_waiting_retry(page: "_PageContext", *, statuses: list[int], listed: 
         runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock, processed=len(batch))
 
 
-def _line_reasons(ctx: JobContext, store_orders, links: dict) -> tuple[dict, dict]:
+def _line_reasons(ctx: JobContext, store_orders, links: dict) -> tuple[dict, dict, set]:
     """Import the products of lines that no link matches (products created or changed since the last
     product import), then give each line still unmatched its reason. Returns (links, reasons by
-    order_product_id). One catalog request per 250 products; lines already known to match nothing are
-    not asked about again."""
+    order_product_id, and the products that got new items). One catalog request per 250 products; lines
+    already known to match nothing are not asked about again."""
     store = ctx.store
     unmatched = [line for order in store_orders for line in order.lines
                  if holds.link_for_line(links, line.product_id, line.variant_id) is None]
     if not unmatched:
-        return links, {}
+        return links, {}, set()
     known = set(StoreOrderLine.objects.filter(
         store=store, order_product_id__in=[line.order_product_id for line in unmatched]
     ).values_list("order_product_id", flat=True))
@@ -171,6 +171,7 @@ def _line_reasons(ctx: JobContext, store_orders, links: dict) -> tuple[dict, dic
                           if line.order_product_id not in known and line.product_id})
     outcome_reasons: dict[tuple, str] = {}
     in_catalog: set[int] = set()
+    new_products: set[int] = set()
     for start in range(0, len(product_ids), CATALOG_BATCH):
         batch = product_ids[start:start + CATALOG_BATCH]
         for products in ctx.client.iter_product_pages(include_variants=True, id__in=batch):
@@ -179,6 +180,8 @@ def _line_reasons(ctx: JobContext, store_orders, links: dict) -> tuple[dict, dic
                 ref = outcome.detail.get("ref") or [None, None]
                 if outcome.outcome != OK:
                     outcome_reasons[(ref[0], ref[1])] = outcome.reason
+                elif outcome.action in ("created", "linked"):
+                    new_products.add(ref[0])
     if product_ids:
         links = holds.order_lines_links(store=store, orders=store_orders)
     reasons = {}
@@ -196,7 +199,7 @@ def _line_reasons(ctx: JobContext, store_orders, links: dict) -> tuple[dict, dic
                       or outcome_reasons.get((line.product_id, None))
                       or "No IntelliTrack item for this product or variant.")
         reasons[line.order_product_id] = reason
-    return links, reasons
+    return links, reasons, new_products
 
 
 def orders_track_open(ctx: JobContext) -> dict:
@@ -210,26 +213,32 @@ def orders_track_open(ctx: JobContext) -> dict:
     summary = {"held_orders": 0}
     for status in statuses_listed(import_statuses):
         for orders in ctx.client.iter_order_pages(status_id=status, sort="id:asc", include_lines=True):
-            _orders_page_track(page, orders, summary)
+            _orders_page_track(page, orders, summary, initial_stock=False)
             runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
     holds.order_lines_relink(store=ctx.store)
     summary["stock_behavior"] = behaviors.default
     return summary
 
 
-def _orders_page_track(page: "_PageContext", orders: list[dict], summary: dict):
-    """What the page's orders hold: returns the store orders, the links, the reasons of unmatched lines
-    and the line rows by order_product_id."""
+def _orders_page_track(page: "_PageContext", orders: list[dict], summary: dict, *, initial_stock: bool = True):
+    """What the page's orders hold: returns the store orders, the links, the reasons of unmatched lines,
+    the line rows by order_product_id, and the outcomes of the initial stock given to items of products
+    imported on the way (after go-live; `initial_stock` off when the inventory import sets it itself)."""
     ctx = page.ctx
     store = ctx.store
     store_orders = [order_with_consignments_to_store_order(order) for order in orders]
     holds.stock_behaviors_add_channels(ctx, page.behaviors, {order.channel_id for order in store_orders})
     links = holds.order_lines_links(store=store, orders=store_orders)
-    links, reasons = _line_reasons(ctx, store_orders, links)
+    links, reasons, new_products = _line_reasons(ctx, store_orders, links)
     rows = holds.order_lines_sync(store=store, orders=store_orders, behaviors=page.behaviors, links=links,
                                   reasons=reasons, go_live_at=page.go_live_at)
     summary["held_orders"] += sum(1 for order in store_orders if order.status_id not in holds.NOT_HOLDING)
-    return store_orders, links, reasons, rows
+    stocked = []
+    if new_products and initial_stock and page.go_live_at is not None:
+        from .inventory import inventory_initial_stock
+
+        stocked = inventory_initial_stock(ctx, product_ids=new_products)
+    return store_orders, links, reasons, rows, stocked
 
 
 def _orders_page_import(page: "_PageContext", orders: list[dict], summary: dict) -> list[runs.ItemOutcome]:
@@ -237,7 +246,7 @@ def _orders_page_import(page: "_PageContext", orders: list[dict], summary: dict)
     store = ctx.store
     if not orders:
         return []
-    store_orders, links, reasons, rows = _orders_page_track(page, orders, summary)
+    store_orders, links, reasons, rows, stocked = _orders_page_track(page, orders, summary)
 
     to_import = [order for order in store_orders if order.status_id in page.import_statuses]
     staged = {
@@ -246,7 +255,7 @@ def _orders_page_import(page: "_PageContext", orders: list[dict], summary: dict)
             store=store, store_order_id__in=[order.store_order_id for order in to_import]
         ).only("id", "store_order_id", "state", "attempts")
     }
-    outcomes: list[runs.ItemOutcome] = []
+    outcomes: list[runs.ItemOutcome] = list(stocked)
     ready, nothing = [], []
     for order in to_import:
         row = staged.get(order.store_order_id)

@@ -5,12 +5,13 @@ one call, write the new links in one statement, refresh the known ones in anothe
 A rerun updates descriptions and creates only what is new: a unit already linked keeps its item, and an
 item number already owned by another unit of the store is reported as a duplicate, never merged."""
 from collections import Counter
+from datetime import timedelta
 
 from plugin.intellitrack.gateway import ItemData
 
-from .. import binder, runs
+from .. import binder, holds, runs
 from ..mappers import StoreItem, products_to_store_items
-from ..models import SyncRunItem
+from ..models import StoreSyncState, SyncRunItem
 from .context import JobContext
 
 OK, FAILED, SKIPPED = SyncRunItem.Outcome.OK, SyncRunItem.Outcome.FAILED, SyncRunItem.Outcome.SKIPPED
@@ -24,24 +25,91 @@ def collection_total(client, path: str) -> int | None:
 
 
 def products_import_run(ctx: JobContext) -> dict:
+    """Every product (a staff import), or, in an auto sync cycle, the products created or changed since
+    the watermark minus the overlap: new items get their initial stock as the inventory import gives it,
+    and a slice of the linked products is checked for deletion in the store (links retired)."""
     run = ctx.run
     only = None
+    filters = {}
+    cycle = bool((run.options or {}).get("auto_sync"))
     refs = runs.run_retry_refs(run)
     if refs is not None:
         only = {ref for ref in refs if isinstance(ref, tuple)}
         runs.run_set_total(run=run, total=len(only))
+    elif cycle:
+        watermark = ctx.config.last_auto_sync_completed_on
+        if watermark is not None:
+            filters["date_modified__min"] = (watermark - CATALOG_OVERLAP).isoformat()
+        runs.run_set_total(run=run, total=None)
     else:
         runs.run_set_total(run=run, total=collection_total(ctx.client, "/catalog/products"))
     pages = 0
     counts = Counter()
-    for products in ctx.client.iter_product_pages(include_variants=True):
+    new_products: set[int] = set()
+    for products in ctx.client.iter_product_pages(include_variants=True, **filters):
         pages += 1
         outcomes = products_page_import(ctx, products, only=only)
         counts.update(o.action for o in outcomes)
+        new_products.update(o.detail["ref"][0] for o in outcomes if o.action in ("created", "linked"))
         # Progress counts products (what the total counts); outcomes count items.
         runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock,
                               processed=len(products) if only is None else len(outcomes))
-    return {"pages": pages, "actions": dict(counts), "create_item_using": ctx.config.create_item_using}
+    summary = {"pages": pages, "actions": dict(counts), "create_item_using": ctx.config.create_item_using}
+    if cycle:
+        summary["modified_since"] = filters.get("date_modified__min")
+        summary.update(catalog_cycle_extras(ctx, new_products=new_products))
+    return summary
+
+
+CATALOG_OVERLAP = timedelta(hours=1)
+DELETION_CHECK_PRODUCTS = 1000  # linked products checked for deletion per cycle (4 catalog requests)
+
+
+def catalog_cycle_extras(ctx: JobContext, *, new_products: set[int]) -> dict:
+    """What an auto sync cycle adds to a product import: initial stock for new items (only after go-live:
+    before it the inventory import sets everything), and the next slice of the deletion check."""
+    from .inventory import inventory_initial_stock
+
+    extras = {}
+    if new_products and holds.sync_state(ctx.store).go_live_at is not None:
+        outcomes = inventory_initial_stock(ctx, product_ids=new_products)
+        runs.run_items_record(run=ctx.run, outcomes=outcomes, lock=ctx.lock, processed=0)
+        extras["initial_stock_items"] = len(outcomes)
+    retired = links_retire_deleted(ctx)
+    extras["links_retired"] = retired
+    return extras
+
+
+def links_retire_deleted(ctx: JobContext) -> int:
+    """Check the next slice of linked products against the store's catalog (rotating through all of them,
+    cycle after cycle): a product or variant the store no longer has is reported and its link retired,
+    so no level is sent for it; the IntelliTrack item and its history stay."""
+    store = ctx.store
+    state = holds.sync_state(store)
+    product_ids = binder.linked_products_after(store=store, after=state.catalog_check_cursor,
+                                               limit=DELETION_CHECK_PRODUCTS)
+    if not product_ids:
+        if state.catalog_check_cursor:
+            StoreSyncState.objects.filter(pk=state.pk).update(catalog_check_cursor=0)
+        return 0
+    found: dict[int, set[int]] = {}
+    for start in range(0, len(product_ids), 250):
+        for products in ctx.client.iter_product_pages(include_variants=True, id__in=product_ids[start:start + 250]):
+            for product in products:
+                found[int(product["id"])] = {int(v["id"]) for v in product.get("variants") or []}
+    gone = binder.links_missing_from_catalog(store=store, product_ids=product_ids, found=found)
+    outcomes = [
+        runs.ItemOutcome(key=link.sku or f"{link.product_id}/{link.variant_id or '-'}", outcome=SKIPPED,
+                         action="retired", reason=("The product was deleted in the store" if link.product_id not in found
+                                                   else "The variant was deleted in the store")
+                         + "; its link is retired (the IntelliTrack item and its history stay).",
+                         detail={"ref": [link.product_id, link.variant_id], "item": link.item_id})
+        for link in gone
+    ]
+    binder.links_retire(links=gone)
+    runs.run_items_record(run=ctx.run, outcomes=outcomes, lock=ctx.lock, processed=0)
+    StoreSyncState.objects.filter(pk=state.pk).update(catalog_check_cursor=product_ids[-1])
+    return len(gone)
 
 
 def products_page_import(ctx: JobContext, products: list[dict], *, only=None) -> list[runs.ItemOutcome]:
