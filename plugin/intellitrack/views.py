@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from plugin.portal.redirects import next_from, safe_redirect, safe_redirect_target
 
@@ -44,6 +44,7 @@ def _needs(perm: str):
 
 
 @_needs("intellitrack.view_inventoryrecord")
+@require_GET
 def inventory_list(request):
     form = InventoryFilterForm(request.GET or None)
     filters = form.selector_filters() if form.is_bound else {}
@@ -137,6 +138,7 @@ def _safe_next(request):
 
 
 @_needs("intellitrack.view_item")
+@require_GET
 def item_list(request):
     form = ItemFilterForm(request.GET or None)
     valid = not form.is_bound or form.is_valid()
@@ -149,6 +151,7 @@ def item_list(request):
 
 
 @_needs("intellitrack.view_item")
+@require_GET
 def item_detail(request, pk):
     item = get_object_or_404(Item.objects.select_related("division", "default_uom"), pk=pk)
     records = (
@@ -173,6 +176,7 @@ def item_detail(request, pk):
 
 
 @_needs("intellitrack.view_pickingorder")
+@require_GET
 def order_list(request):
     form = PickingOrderFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -231,6 +235,7 @@ def _get_order(pk):
 
 
 @_needs("intellitrack.view_pickingorder")
+@require_GET
 def order_detail(request, pk):
     order = _get_order(pk)
     return render(request, "intellitrack/order_detail.html", _order_detail_context(request, order))
