@@ -268,7 +268,20 @@ def _orders_import_step(ctx: JobContext, *, client, gateway) -> SyncRun:
     while True:
         runs.runs_mark_stale(store=ctx.store, job=Job.IMPORT_ORDERS)
         active = runs.run_active(store=ctx.store, job=Job.IMPORT_ORDERS)
-        busy_with = locks.lock_holder(store_id=ctx.store.pk, job=Job.IMPORT_ORDERS) or (active.pk if active else None)
+        holder = locks.lock_holder(store_id=ctx.store.pk, job=Job.IMPORT_ORDERS)
+        if active is not None and active.status == SyncRun.Status.QUEUED and holder is None:
+            # An import waiting for a worker (perhaps the one running this End of Day): run it here, now.
+            # A later delivery of its task finds it no longer queued and does nothing.
+            with runs.parent_kept_alive(run=ctx.run, lock=ctx.lock):
+                adopted = run_execute(run_id=active.pk, client=client or ctx.client, gateway=gateway or ctx.gateway)
+            options = active.options or {}
+            full = not any(options.get(name) for name in ("min_date_created", "max_date_created", "only_failed_of",
+                                                          "auto_sync"))
+            if adopted is not None and full and "lock_held_by" not in (adopted.summary or {}):
+                adopted.waited_for = waited_for
+                return adopted
+            continue  # a back-fill, a retry or a cycle lists only part of the orders: list them all next
+        busy_with = holder or (active.pk if active else None)
         if busy_with is None:
             try:
                 orders_run = _child_run(ctx, Job.IMPORT_ORDERS, client=client, gateway=gateway)

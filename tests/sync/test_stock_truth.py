@@ -342,3 +342,24 @@ def test_after_a_kill_during_the_order_import_the_rerun_imports_orders_itself(sh
     assert SyncRun.objects.get(pk=dead_import.pk).status == "stale"
     assert PickingOrder.objects.filter(source_store=store, store_order_id=fresh.id).exists()
     assert mismatches(store, server, warehouse) == {}
+
+
+def test_a_channel_with_its_own_stock_behaviour_counts_its_orders_by_it(shop_factory):
+    store, server = go_live(shop_factory)
+    state = server.state
+    units = stocked_units(state, 2)
+    state.update_inventory_settings({"update_stock_behavior": "order_completed_or_shipped"}, channel_id=2)
+    run_job(store, Job.BOOTSTRAP)
+    warehouse = Warehouse(state)
+    on_web = place(state, units[:1], status_id=11, quantity=2)  # channel 1: taken at placement
+    elsewhere = state.place_order(items=[{"variant_id": units[1][1], "quantity": 3}], status_id=11,
+                                  allow_oversell=True, channel_id=2)  # taken when it ships
+    run_job(store, Job.IMPORT_ORDERS)
+    for order in (on_web, elsewhere):
+        line = PickingOrderLine.objects.get(order__store_order_id=order.id)
+        warehouse.pick(store, line, 1)
+    run = run_job(store, Job.EOD_EXPORT)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    lines = dict(StoreOrderLine.objects.filter(store=store).values_list("store_order_id", "taken_at_placement"))
+    assert lines == {on_web.id: True, elsewhere.id: False}
+    assert mismatches(store, server, warehouse) == {}
