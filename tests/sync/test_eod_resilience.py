@@ -134,13 +134,11 @@ def test_retry_recovered_after_its_worker_died_resends_the_first_runs_failed_ite
     assert store_level(server.state, link) == expected[link.id]
 
 
-def _pick_one_in_another_connection(store) -> int:
+def _pick_one_in_another_connection(store, picked: dict) -> threading.Thread:
     """Pick one unit of an open order line in its own thread (its own connection, committed at once);
-    returns the item picked."""
+    `picked["item"]` names the item once it is done."""
     from plugin.intellitrack import services as it
     from plugin.intellitrack.models import InventoryRecord, PickingOrderLine
-
-    picked = {}
 
     def pick():
         try:
@@ -156,8 +154,7 @@ def _pick_one_in_another_connection(store) -> int:
 
     thread = threading.Thread(target=pick)
     thread.start()
-    thread.join()
-    return picked["item"]
+    return thread
 
 
 @pytest.mark.postgres
@@ -165,20 +162,25 @@ def _pick_one_in_another_connection(store) -> int:
 def test_a_pick_committed_between_the_on_hand_and_unpicked_reads_is_not_counted_twice(shop_factory, monkeypatch):
     store, server = set_up(shop_factory)
     read_picked = EmbeddedGateway.picked_by_store_line
-    picked = {}
+    picked, threads = {}, []
 
-    def picks_read_then_a_pick_commits(self, *args, **kwargs):
+    def picks_read_then_a_pick_tries_to_commit(self, *args, **kwargs):
         result = read_picked(self, *args, **kwargs)
-        if not picked:
-            picked["item"] = _pick_one_in_another_connection(store)
+        if not threads:
+            threads.append(_pick_one_in_another_connection(store, picked))
+            # The snapshot holds ledger writers back until it ends: the pick waits, it is not half-counted.
+            threads[0].join(timeout=1.5)
+            assert threads[0].is_alive() and "item" not in picked
         return result
 
-    monkeypatch.setattr(EmbeddedGateway, "picked_by_store_line", picks_read_then_a_pick_commits)
+    monkeypatch.setattr(EmbeddedGateway, "picked_by_store_line", picks_read_then_a_pick_tries_to_commit)
     with CaptureQueriesContext(connection) as captured:
         run = run_job(store, Job.EOD_EXPORT)
+    threads[0].join(timeout=30)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert "item" in picked  # it committed once the snapshot ended
     isolation = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SET TRANSACTION")]
     assert isolation == ["SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"]  # once, whatever the size
-    # A pick lowers on-hand and unpicked alike: the level is the same before and after it.
+    # A pick lowers on-hand and what orders hold alike: the level is the same before and after it.
     assert mismatches(store, server) == {}
     assert StoreItemLink.objects.filter(store=store, item_id=picked["item"]).exists()

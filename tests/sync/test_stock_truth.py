@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 
 from plugin.intellitrack import services as it
-from plugin.intellitrack.models import PickingOrder, PickingOrderLine
+from plugin.intellitrack.models import InventoryRecord, PickingOrder, PickingOrderLine
 from plugin.sync.models import StoreItemLink, StoreOrderLine, SyncRun
 from tests.sync.conftest import run_job, store_level
 from tests.sync.test_product_import import _add
@@ -176,8 +176,10 @@ def test_an_order_with_unmatched_lines_imports_the_rest_and_they_are_held(shop_f
     assert "tracking is off" in reasons["GIFT-1"]
     unmanaged = StoreOrderLine.objects.filter(store=store, link__isnull=True)
     assert unmanaged.count() == 4 and all(row.unmanaged_reason for row in unmanaged)
-    # the new product's item starts with nothing on the shelf in IntelliTrack's account
-    warehouse.shelf[late_vids[0]] = 0
+    # the new product's item starts with what is on the shelf: the store's level plus the order's 2
+    warehouse.shelf[late_vids[0]] = 9
+    late_link = StoreItemLink.objects.get(store=store, variant_id=late_vids[0])
+    assert InventoryRecord.objects.get(item_id=late_link.item_id).on_hand == 9
     assert mismatches(store, server, warehouse) == {}
     # the units of the matched lines are held: not handed back for sale
     link = StoreItemLink.objects.get(store=store, variant_id=units[0][1])
