@@ -279,3 +279,33 @@ def test_a_ledger_write_in_flight_during_the_snapshot_is_neither_lost_nor_sent_t
     run = run_job(store, Job.EXPORT_ADJUSTMENTS)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert levels(server, [slow, quick]) == {slow.id: before[slow.id] + 5, quick.id: before[quick.id] + 2}
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_chromium_send_to_the_store_now_from_the_adjust_page(page, live_server, shop_factory, operator_user):
+    from celery.contrib.testing.worker import start_worker
+    from playwright.sync_api import expect
+
+    from itbc_portal.celery import app
+    from tests.configuration.test_browser import log_in
+
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    link = stocked_links(store, server, 1)[0]
+    before = store_level(server.state, link)
+    record = InventoryRecord.objects.get(item=link.item, location=config.default_location, uom=config.default_uom)
+    log_in(page, live_server, operator_user, "pw-oscar-operator")
+    page.goto(f"{live_server.url}{reverse('intellitrack:inventory-adjust', args=[record.pk])}")
+    page.fill("input[name=quantity]", "-4")
+    page.fill("input[name=reason]", "dropped a box")
+    page.click("#adjust-form button[type=submit]")
+    expect(page.locator(".alert-success")).to_contain_text("sees this at the next End of Day")
+    page.goto(f"{live_server.url}{reverse('intellitrack:inventory-adjust', args=[record.pk])}")
+    form = page.locator("#store-visibility form[data-job=export_adjustments]")
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        form.locator("button.job-button").click()
+        expect(form.locator(".job-progress-text")).to_contain_text("Succeeded", timeout=30_000)
+    run = SyncRun.objects.get(store=store, job=Job.EXPORT_ADJUSTMENTS)
+    assert run.status == SyncRun.Status.SUCCEEDED and run.user == operator_user
+    assert store_level(server.state, link) == before - 4
