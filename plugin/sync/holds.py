@@ -206,7 +206,9 @@ def order_lines_sync(
                     # A line that matches no item keeps the reason; one that matches now takes its link.
                     "link_id": link_id if link_id is not None else row.link_id,
                     "unmanaged_reason": "" if (link_id or row.link_id) else reason,
-                    "settled": order.status_id in NOT_HOLDING or (row.settled and order.status_id in FINISHED),
+                    # A line no item manages holds nothing once its order is finished: it leaves the sums.
+                    "settled": order.status_id in NOT_HOLDING or (order.status_id in FINISHED and (
+                        row.settled or (link_id or row.link_id) is None)),
                     "sku": line.sku[:255], "name": line.name[:255],
                 }
                 if any(getattr(row, name) != value for name, value in values.items()):

@@ -119,3 +119,15 @@ def test_create_item_using_name(shop_factory):
     product = server.state.products[variant_link.product_id]
     variant = server.state.variants[variant_link.variant_id]
     assert variant_link.item.item_number == f"{product.name} {variant.option_values[0][3]}"
+
+
+def test_an_item_number_takes_any_sku_the_store_accepts(shop):
+    store, server = shop
+    longest, too_long = "S" * 255, "T" * 256
+    ok_pid, _ = _add(server.state, name="Longest SKU", tracking="product", skus=[longest])
+    bad_pid, _ = _add(server.state, name="Longer SKU", tracking="product", skus=[too_long])
+    run = run_job(store, Job.IMPORT_PRODUCTS)
+    link = StoreItemLink.objects.select_related("item").get(store=store, product_id=ok_pid)
+    assert link.item.item_number == longest
+    refused = run.items.get(detail__ref=[bad_pid, None])
+    assert refused.outcome == SyncRunItem.Outcome.FAILED and "longer than 255" in refused.reason
