@@ -9,7 +9,7 @@ and the worker's peak RSS (must stay under 300 MB).
     python -m bench sync_products [--sizes 10000 100000] [--plan standard] [--keep]
 
 The database server comes from $BENCH_DATABASE_URL, else $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/;
-the throw-away database is `itbc_bench_sync` (dropped afterwards unless --keep)."""
+the throw-away database is $BENCH_DATABASE, else `itbc_bench_sync` (dropped afterwards unless --keep)."""
 
 import argparse
 import json
@@ -32,20 +32,27 @@ RSS_LIMIT_MB = 300
 PRODUCT_PAGE = 250
 
 
-def parse_args(argv, prog="python -m bench sync_products"):
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
+def parse_args(argv, prog="python -m bench sync_products", *, description=None, plan="standard", extra=None,
+               workers=("setup", "import_products", "eod_export")):
+    parser = argparse.ArgumentParser(prog=prog, description=description or __doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--plan", default="standard")
+    parser.add_argument("--plan", default=plan)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    if extra is not None:
+        extra(parser)
     # internal: one measured step in a fresh process
-    parser.add_argument("--worker", choices=["setup", "import_products", "eod_export"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=list(workers), help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.token = os.environ.get("ITBC_SANDBOX_TOKEN", "")  # the workers get the token by environment
+    return args
 
 
 # ------------------------------------------------------------------------------------- orchestration
 
-def database_url(database: str = DATABASE) -> str:
+def database_url(database: str | None = None) -> str:
+    """The throw-away database: `database`, else $BENCH_DATABASE, else DATABASE, on the server above."""
+    database = database or os.environ.get("BENCH_DATABASE") or DATABASE
     base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_SERVER_URL
     parsed = urlparse(base)
     if not parsed.scheme.startswith("postgres"):
@@ -59,15 +66,19 @@ def _admin(url: str):
     return psycopg.connect(urlunparse(urlparse(url)._replace(path="/postgres")), autocommit=True)
 
 
+def _name(url: str) -> str:
+    return urlparse(url).path.lstrip("/")
+
+
 def recreate_database(url: str) -> None:
     with _admin(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{_name(url)}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{_name(url)}"')
 
 
 def drop_database(url: str) -> None:
     with _admin(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{_name(url)}" WITH (FORCE)')
 
 
 def worker_env(url: str) -> dict:
@@ -93,14 +104,16 @@ def migrate(env: dict) -> None:
 class Sandbox:
     """`manage.py bigcommerce_sandbox` with N SKUs on a free port, stopped with SIGTERM."""
 
-    def __init__(self, *, skus: int, plan: str):
+    def __init__(self, *, skus: int, plan: str, state_file: str | None = None):
         self.token = secrets.token_urlsafe(16)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "itbc_portal.settings.local",
                "ITBC_SANDBOX_TOKEN": self.token}
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "bigcommerce_sandbox", "--port", "0", "--products", str(skus),
-             "--orders", "0", "--plan", plan, "--store-hash", STORE_HASH],
+             "--orders", "0", "--plan", plan, "--store-hash", STORE_HASH,
+             # a store loaded from (and saved on SIGTERM to) a file; no periodic save while it is measured
+             *(["--state", state_file, "--save-every", "86400"] if state_file else [])],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.base_url = None
@@ -164,11 +177,17 @@ def counting_session():
         def __init__(self):
             super().__init__()
             self.counts = Counter()
+            self.seconds = Counter()  # time from sending to the body read, by kind
 
         def request(self, method, url, *args, **kwargs):
             path = re.sub(r"/\d+", "/{id}", urlparse(url).path.split("/v", 1)[-1])
-            self.counts[f"{method.upper()} /v{path}"] += 1
-            return super().request(method, url, *args, **kwargs)
+            kind = f"{method.upper()} /v{path}"
+            self.counts[kind] += 1
+            started = time.perf_counter()
+            try:
+                return super().request(method, url, *args, **kwargs)
+            finally:
+                self.seconds[kind] += time.perf_counter() - started
 
     return CountingSession()
 
@@ -224,6 +243,7 @@ def measure(job: str, store, base_url: str, token: str) -> dict:
         "failed": finished.failed_count, "skipped": finished.skipped_count,
         "items": finished.succeeded_count + finished.failed_count + finished.skipped_count,
         "summary": finished.summary, "requests": dict(session.counts), "queries": dict(queries),
+        "request_s": {kind: round(seconds, 3) for kind, seconds in session.seconds.items()},
         "wall_s": wall, "wait_s": sleep.seconds, "waits": sleep.calls,
         "rss_before_kb": rss_before, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
