@@ -273,9 +273,12 @@ class AdjustmentBatch(models.Model):
     End of Day snapshot covers it and sets `superseded_by`."""
 
     class State(models.TextChoices):
+        SENDING = "sending", "Sending (if it stays so, the worker stopped: the next End of Day heals it)"
         SENT = "sent", "Sent"
         UNCERTAIN = "uncertain", "Outcome unknown (the next End of Day heals it)"
         REFUSED = "refused", "Refused by the store"
+
+    UNKNOWN_STATES = (State.SENDING, State.UNCERTAIN)
 
     store = models.ForeignKey("configuration.StoreConnection", on_delete=models.CASCADE,
                               related_name="adjustment_batches")

@@ -12,8 +12,9 @@ from plugin.intellitrack import services as it
 from plugin.intellitrack.models import InventoryRecord, Location, PickingOrderLine
 from plugin.sync.jobs import adjustments
 from plugin.sync.models import AdjustmentBatch, StoreItemLink, StoreSyncState, SyncRun, SyncRunItem
+from plugin.sync.services import job_trigger, run_execute
 from tests.intellitrack.factories import PickingOrderFactory, PickingOrderLineFactory, UOMFactory
-from tests.sync.conftest import run_job, store_level
+from tests.sync.conftest import run_job, sandbox_client, store_level
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 Job = SyncRun.Job
@@ -90,7 +91,7 @@ def test_changes_in_the_scope_reach_the_store_once_summed_per_item_store_picks_s
     assert {link_id: after[link_id] - before[link_id] for link_id in after if after[link_id] != before[link_id]} \
         == dict(expected)
     assert run.summary["write_requests"] == 1 and run.summary["store_order_picks_skipped"] == 1
-    sent = {item.detail["ref"]: item.quantity_after for item in run.items.all()}
+    sent = {item.detail["ref"]: item.detail["delta"] for item in run.items.all()}
     assert sent == dict(expected)
     assert all(item.store_transaction_id for item in run.items.all())
     batch = AdjustmentBatch.objects.get(store=store)
@@ -214,7 +215,7 @@ def test_with_writes_off_nothing_is_sent_and_the_cursor_stays(shop_factory):
     assert run.summary["dry_run"] is True and "Allow writes" in run.summary["dry_run_reason"]
     assert run.summary["write_requests"] == 0 and store_level(server.state, link) == before
     assert StoreSyncState.objects.get(store=store).adjustments_cursor == cursor
-    assert [(i.action, i.quantity_after) for i in run.items.all()] == [("dry_run", 6)]
+    assert [(i.action, i.detail["delta"]) for i in run.items.all()] == [("dry_run", 6)]
     config.allow_writes_to_bigcommerce = True
     config.save()
     run = run_job(store, Job.EXPORT_ADJUSTMENTS)
@@ -309,3 +310,57 @@ def test_in_chromium_send_to_the_store_now_from_the_adjust_page(page, live_serve
     run = SyncRun.objects.get(store=store, job=Job.EXPORT_ADJUSTMENTS)
     assert run.status == SyncRun.Status.SUCCEEDED and run.user == operator_user
     assert store_level(server.state, link) == before - 4
+
+
+def test_a_request_the_store_never_applied_is_given_back_and_sent_by_the_next_run(shop_factory):
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    link = stocked_links(store, server, 1)[0]
+    before = store_level(server.state, link)
+    cursor = StoreSyncState.objects.get(store=store).adjustments_cursor
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=3, reason="found")
+    server.add_fault_rule(method="POST", path=RELATIVE, status=401)  # refused: nothing applied
+    failed = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert failed.status == SyncRun.Status.FAILED and "401" in failed.error
+    assert StoreSyncState.objects.get(store=store).adjustments_cursor == cursor
+    assert not AdjustmentBatch.objects.filter(store=store).exists()
+    run = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert store_level(server.state, link) == before + 3
+
+
+class DiesAfterSending:
+    """The sandbox client, but the worker dies right after the store applied the relative adjustment."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def adjust_relative(self, items, **kwargs):
+        self._client.adjust_relative(items, **kwargs)
+        raise SystemExit("worker killed")
+
+
+def test_a_worker_killed_while_its_request_is_out_never_sends_it_again(shop_factory):
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    link = stocked_links(store, server, 1)[0]
+    before = store_level(server.state, link)
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=-2, reason="broken")
+    run = job_trigger(store=store, job=Job.EXPORT_ADJUSTMENTS, trigger=SyncRun.Trigger.COMMAND, enqueue=False)
+    with pytest.raises(SystemExit):
+        run_execute(run_id=run.pk, client=DiesAfterSending(sandbox_client(server)))
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.STALE)  # what runs_mark_stale does later
+    assert store_level(server.state, link) == before - 2
+    batch = AdjustmentBatch.objects.get(store=store)
+    assert batch.state == AdjustmentBatch.State.SENDING
+    again = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert again.status == SyncRun.Status.SUCCEEDED and again.summary["write_requests"] == 0
+    assert store_level(server.state, link) == before - 2
+    eod = run_job(store, Job.EOD_EXPORT)
+    batch.refresh_from_db()
+    assert batch.superseded_by_id == eod.pk and store_level(server.state, link) == before - 2

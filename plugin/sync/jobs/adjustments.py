@@ -34,7 +34,7 @@ from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce, Greatest
 
-from plugin.bigcommerce.errors import OutcomeUnknownError, ValidationError
+from plugin.bigcommerce.errors import BigCommerceError, OutcomeUnknownError, ValidationError
 
 from .. import holds, runs
 from ..models import AdjustmentBatch, StoreItemLink, StoreSyncState, SyncRun, SyncRunItem
@@ -222,7 +222,7 @@ def _flush(ctx: JobContext, pending: _Pending, *, upto: int, dry_run: bool, tall
     if dry_run:
         runs.run_items_record(run=run, lock=ctx.lock, processed=0, outcomes=[
             runs.ItemOutcome(key=_key(by_id[link_id]), outcome=SyncRunItem.Outcome.OK, action=DRY_RUN_ACTION,
-                             reason=f"Would send {qty:+d}.", quantity_after=qty,
+                             reason=f"Would send {qty:+d}.",
                              detail={"ref": link_id, "delta": qty}) for link_id, qty in units.items()])
         return
     if not units:
@@ -231,6 +231,15 @@ def _flush(ctx: JobContext, pending: _Pending, *, upto: int, dry_run: bool, tall
     if _end_of_day_running(store):
         raise _EndOfDayRunning
     first_id = pending.first_id or upto
+    # Claimed before sending: the batch row (state "sending") and the cursor past its rows commit first, so
+    # a worker killed while the request is out never leads to a resend; its batch stays "sending", listed
+    # with the uncertain ones, and the next End of Day heals it.
+    with transaction.atomic():
+        claimed_from = StoreSyncState.objects.select_for_update().get(store=store).adjustments_cursor
+        batch = AdjustmentBatch.objects.create(
+            store=store, run=run, state=AdjustmentBatch.State.SENDING, first_ledger_id=first_id,
+            last_ledger_id=upto, items_count=len(units), deltas={str(link_id): qty for link_id, qty in units.items()})
+        _cursor_advance(store, upto)
     pending_ids = list(units)
     refused: dict[int, str] = {}
     transaction_id, error, batch_state = "", "", AdjustmentBatch.State.SENT
@@ -258,6 +267,14 @@ def _flush(ctx: JobContext, pending: _Pending, *, upto: int, dry_run: bool, tall
                 refused[pending_ids[index]] = str(exc.errors.get(f"items.{index}") or exc.errors.get(f"items[{index}]")
                                                   or exc.message)
             pending_ids = [link_id for i, link_id in enumerate(pending_ids) if i not in bad]
+        except BigCommerceError:
+            # Nothing was applied (not reached, rate limited, credentials, another 4xx): give the claim
+            # back, so these rows go with the next run; the run fails with this error.
+            with transaction.atomic():
+                batch.delete()
+                StoreSyncState.objects.filter(store=store, adjustments_cursor=upto).update(
+                    adjustments_cursor=claimed_from)
+            raise
     if not pending_ids and batch_state == AdjustmentBatch.State.SENT:
         batch_state = AdjustmentBatch.State.REFUSED
     outcomes = []
@@ -273,18 +290,15 @@ def _flush(ctx: JobContext, pending: _Pending, *, upto: int, dry_run: bool, tall
                 f"No answer came back for {qty:+d}; not sent again: the next End of Day sets this level.")
         else:
             outcome, reason = SyncRunItem.Outcome.OK, f"Sent {qty:+d}."
+        # A relative change: the store's level before and after is not known here (detail["delta"]).
         outcomes.append(runs.ItemOutcome(key=_key(link), outcome=outcome, action=SEND_ACTION, reason=reason,
-                                         quantity_after=qty, detail=detail,
+                                         detail=detail,
                                          store_transaction_id=transaction_id if link_id in sent_ids else ""))
     with transaction.atomic():
-        AdjustmentBatch.objects.create(
-            store=store, run=run, state=batch_state, first_ledger_id=first_id, last_ledger_id=upto,
-            items_count=len(units), store_transaction_id=(transaction_id or "")[:100], error=error,
-            deltas={str(link_id): qty for link_id, qty in units.items()},
-            refused={str(link_id): reason for link_id, reason in refused.items()},
-        )
+        AdjustmentBatch.objects.filter(pk=batch.pk).update(
+            state=batch_state, store_transaction_id=(transaction_id or "")[:100], error=error,
+            refused={str(link_id): reason for link_id, reason in refused.items()})
         runs.run_items_record(run=run, lock=ctx.lock, outcomes=outcomes, processed=0)
-        _cursor_advance(store, upto)
     tally.batches += 1
     tally.items_refused += len(refused)
     if batch_state == AdjustmentBatch.State.UNCERTAIN:
@@ -295,7 +309,7 @@ def _flush(ctx: JobContext, pending: _Pending, *, upto: int, dry_run: bool, tall
 
 def adjustments_uncertain_list(*, store, limit: int = 50):
     """The store's uncertain batches no End of Day has covered yet, newest first (for the pages)."""
-    return AdjustmentBatch.objects.filter(store=store, state=AdjustmentBatch.State.UNCERTAIN,
+    return AdjustmentBatch.objects.filter(store=store, state__in=AdjustmentBatch.UNKNOWN_STATES,
                                           superseded_by=None).select_related("run").order_by("-id")[:limit]
 
 

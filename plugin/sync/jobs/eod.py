@@ -204,7 +204,7 @@ def adjustments_supersede(*, store, ledger_id: int, eod_run) -> None:
     with transaction.atomic():
         StoreSyncState.objects.filter(store=store).update(
             adjustments_cursor=Greatest(Coalesce("adjustments_cursor", Value(0)), Value(ledger_id)))
-        AdjustmentBatch.objects.filter(store=store, state=AdjustmentBatch.State.UNCERTAIN, superseded_by=None,
+        AdjustmentBatch.objects.filter(store=store, state__in=AdjustmentBatch.UNKNOWN_STATES, superseded_by=None,
                                        last_ledger_id__lte=ledger_id).update(superseded_by=eod_run)
 
 

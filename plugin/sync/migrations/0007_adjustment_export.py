@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("state", models.CharField(choices=[("sent", "Sent"), ("uncertain", "Outcome unknown (the next End of Day heals it)"), ("refused", "Refused by the store")], max_length=10)),
+                ("state", models.CharField(choices=[("sending", "Sending (if it stays so, the worker stopped: the next End of Day heals it)"), ("sent", "Sent"), ("uncertain", "Outcome unknown (the next End of Day heals it)"), ("refused", "Refused by the store")], max_length=10)),
                 ("first_ledger_id", models.BigIntegerField()),
                 ("last_ledger_id", models.BigIntegerField()),
                 ("items_count", models.PositiveIntegerField(default=0)),
