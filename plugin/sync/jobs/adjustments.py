@@ -8,7 +8,10 @@ changes the on-hand, it never changes afterwards, and `ledger_since` reads it by
 mark no writer in flight can still fall below. A per-store cursor over ledger ids (StoreSyncState.
 adjustments_cursor) therefore gives "each row once, nothing lost" without a second table to keep in step:
 the cursor moves past a batch's rows in the same database transaction that records the batch
-(AdjustmentBatch) and its run items.
+(AdjustmentBatch, state "sending"), before the request goes out; the answer then sets the batch's state
+and its run items. A worker killed while the request is out leaves the batch "sending": never resent,
+healed by the next End of Day like an uncertain one. A request the store surely did not apply (not
+reached, 401/403, 429, another 4xx) gives the claim back, so its rows go with the next run.
 
 Rows that count: adjust, set, receive, add, return, a move whose ends lie on different sides of the
 scope's edge (each end is its own row: a move inside the scope nets to 0 per item), and a pick of an order
