@@ -21,3 +21,6 @@ urlpatterns = [
     path("bigcommerce/", include("plugin.bigcommerce.urls")),
     path("api/", include("plugin.api.urls")),
 ]
+
+# A URL nothing answers: JSON under /api/, as the schema documents its 404s.
+handler404 = "plugin.portal.views.page_not_found"

@@ -167,7 +167,21 @@ class WholeNumberFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class PickingOrderFilter(django_filters.FilterSet):
+class DeclaredFilterSet(django_filters.FilterSet):
+    """Query filters as the schema declares them: a parameter given with an empty value is refused (400),
+    not read as "no filter"; leave the parameter out for that."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and self.data.get(name) == "":
+                if name in self.form.cleaned_data or name not in self.form.errors:
+                    self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
+
+
+class PickingOrderFilter(DeclaredFilterSet):
     status = django_filters.ChoiceFilter(choices=PickingOrder.Status.choices)
     store_order_id = WholeNumberFilter(min_value=0, max_value=LARGEST_ID)
 
