@@ -534,6 +534,15 @@ class BigCommerceClient:
         payload = self._get_object("v2", "/orders/count", _query(filters))
         return int(payload.get("count") or 0)
 
+    def get_order_counts_by_status(self, **filters) -> dict[int, int]:
+        """{status id: orders} for the filters, from one request (the count endpoint lists every status)."""
+        payload = self._get_object("v2", "/orders/count", _query(filters))
+        counts = {}
+        for status in payload.get("statuses") or []:
+            if isinstance(status, dict) and status.get("id") is not None:
+                counts[int(status["id"])] = int(status.get("count") or 0)
+        return counts
+
     def list_order_products(self, order_id) -> list[dict]:
         return self._collect(self._iter_v2_pages(f"/orders/{int(order_id)}/products", {}, V2_PAGE_LIMIT))
 

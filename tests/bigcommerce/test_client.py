@@ -319,3 +319,12 @@ def test_an_answer_that_is_not_a_json_object_is_a_permanent_error(call, url, bod
     responses.get(url, json=body)
     with pytest.raises(PermanentError, match="did not answer a JSON object; is the API base URL"):
         call(make_client())
+
+
+@responses.activate
+def test_order_counts_by_status_come_from_one_request():
+    responses.get(f"{V2}/orders/count", json={"count": 5, "statuses": [
+        {"id": 11, "name": "Awaiting Fulfillment", "count": 3}, {"id": 7, "name": "Awaiting Payment", "count": 2},
+        {"id": 5, "name": "Cancelled", "count": 0}]})
+    assert make_client().get_order_counts_by_status(min_date_modified="2026-01-01") == {11: 3, 7: 2, 5: 0}
+    assert len(responses.calls) == 1 and "min_date_modified=2026-01-01" in responses.calls[0].request.url

@@ -125,6 +125,7 @@ def call_every_client_method(client):
     list(client.iter_order_pages(status_id=11, min_date_modified=since, sort="date_modified", min_id=10))
     client.get_order(100)
     client.get_orders_count(status_id=11)
+    client.get_order_counts_by_status(min_date_modified=since)
     client.list_order_products(100)
     client.list_order_shipping_addresses(100)
     client.list_order_shipments(100)

@@ -67,8 +67,10 @@ def orders_import_run(ctx: JobContext) -> dict:
     behaviors = holds.stock_behaviors_read(ctx)
     page = _PageContext(ctx, behaviors=behaviors, import_statuses=set(import_statuses),
                         go_live_at=holds.sync_state(ctx.store).go_live_at)
-    total = sum(ctx.client.get_orders_count(status_id=status, **dates, **since) for status in statuses)
-    runs.run_set_total(run=run, total=total)
+    # One count request gives every status's count: only the statuses with orders are listed.
+    counts = ctx.client.get_order_counts_by_status(**dates, **since)
+    statuses = [status for status in statuses if counts.get(status, 0) > 0]
+    runs.run_set_total(run=run, total=sum(counts.get(status, 0) for status in statuses))
     summary = {"statuses": import_statuses, "statuses_listed": statuses, "imported": 0, "waiting": 0,
                "already": 0, "cancelled": 0, "held_orders": 0, "unmanaged_lines": 0}
     listed: set[int] = set()
@@ -211,7 +213,10 @@ def orders_track_open(ctx: JobContext) -> dict:
     page = _PageContext(ctx, behaviors=behaviors, import_statuses=set(),
                         go_live_at=holds.sync_state(ctx.store).go_live_at)
     summary = {"held_orders": 0}
+    counts = ctx.client.get_order_counts_by_status()
     for status in statuses_listed(import_statuses):
+        if not counts.get(status):
+            continue
         for orders in ctx.client.iter_order_pages(status_id=status, sort="id:asc", include_lines=True):
             _orders_page_track(page, orders, summary, initial_stock=False)
             runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
