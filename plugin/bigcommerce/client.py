@@ -621,7 +621,14 @@ class BigCommerceClient:
 
 
 def client_for_store(store, **kwargs) -> BigCommerceClient:
-    """A client for a `StoreConnection`, sharing the store's rate budget with every other worker."""
+    """A client for a `StoreConnection`, sharing the store's rate budget with every other worker. A saved
+    API base URL that the URL rule refuses (saved before the rule, or written around the forms) never
+    gets the token: PermanentError before any request."""
+    from plugin.configuration.urlpolicy import api_base_url_problem
+
+    problem = api_base_url_problem(store.api_base_url)
+    if problem:
+        raise PermanentError(f"The access token is not sent to {store.api_base_url!r}: {problem}")
     return BigCommerceClient(
         base_url=store.api_base_url,
         store_hash=store.store_hash,

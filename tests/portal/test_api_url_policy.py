@@ -87,3 +87,24 @@ def test_the_cart_page_refuses_an_attacker_url_and_sends_nothing(client, admin_u
         assert len(mocked.calls) == 0
     store.refresh_from_db()
     assert store.api_base_url == "https://api.bigcommerce.com"
+
+
+@pytest.mark.django_db
+@PRODUCTION_LIKE
+def test_a_saved_url_the_rule_refuses_never_gets_the_token(client, operator_user):
+    import responses
+
+    from plugin.bigcommerce.client import client_for_store
+    from plugin.bigcommerce.errors import PermanentError
+
+    # Saved around the forms (or before the rule): the client refuses before any request.
+    store = StoreConnectionFactory(api_base_url="http://attacker.example", connection_ok=True)
+    with pytest.raises(PermanentError, match="not sent to 'http://attacker.example'"):
+        client_for_store(store)
+    client.force_login(operator_user)
+    with responses.RequestsMock() as mocked:  # any request would fail the test: none is registered
+        response = client.post(f"/stores/{store.pk}/cart/test/")
+        assert len(mocked.calls) == 0
+    assert response.status_code == 302
+    store.refresh_from_db()
+    assert store.connection_ok is False and "must use https" in store.connection_message
