@@ -32,7 +32,8 @@ def _redis() -> dict:
     try:
         redis_ping(timeout=CHECK_TIMEOUT_SECONDS)
     except JobQueueUnavailable as exc:
-        return {"state": DOWN, "error": exc.detail}
+        # The endpoint is public: the reason, never the service's address.
+        return {"state": DOWN, "error": exc.reason}
     return {"state": UP}
 
 
@@ -40,7 +41,7 @@ def _broker() -> dict:
     try:
         broker_ping(timeout=CHECK_TIMEOUT_SECONDS)
     except JobQueueUnavailable as exc:
-        return {"state": DOWN, "error": exc.detail}
+        return {"state": DOWN, "error": exc.reason}
     return {"state": UP}
 
 
@@ -66,7 +67,7 @@ def _worker(broker_up: bool) -> dict:
     if "answers" not in outcome:
         return {"state": DOWN, "error": outcome.get("error", "the broker did not take the ping in time")}
     answers = outcome["answers"]
-    workers = sorted(name for answer in answers for name in answer)
+    workers = sum(len(answer) for answer in answers)
     if not workers:
         return {"state": DOWN, "error": f"no worker answered within {WORKER_PING_SECONDS:g} s"}
     return {"state": UP, "workers": workers}

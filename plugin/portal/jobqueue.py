@@ -15,9 +15,10 @@ CHECK_TIMEOUT_SECONDS = 2
 class JobQueueUnavailable(Exception):
     """The broker or Redis did not answer."""
 
-    def __init__(self, detail: str = ""):
+    def __init__(self, detail: str = "", *, reason: str = ""):
         super().__init__(JOB_QUEUE_UNREACHABLE + (f" ({detail})" if detail else ""))
-        self.detail = detail
+        self.detail = detail  # names the service's host: for the command line, not for public pages
+        self.reason = reason or detail
 
 
 def queue_errors() -> tuple[type[BaseException], ...]:
@@ -52,7 +53,8 @@ def redis_ping(url: str | None = None, *, timeout: float = CHECK_TIMEOUT_SECONDS
     try:
         client.ping()
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-        raise JobQueueUnavailable(f"Redis at {url_without_password(url)}: {type(exc).__name__}") from exc
+        raise JobQueueUnavailable(f"Redis at {url_without_password(url)}: {type(exc).__name__}",
+                                  reason=f"not reachable ({type(exc).__name__})") from exc
     finally:
         client.close()
 
@@ -68,7 +70,8 @@ def broker_ping(*, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
         connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
     except (OperationalError, OSError) as exc:
         raise JobQueueUnavailable(
-            f"broker at {url_without_password(connection.as_uri())}: {type(exc).__name__}"
+            f"broker at {url_without_password(connection.as_uri())}: {type(exc).__name__}",
+            reason=f"not reachable ({type(exc).__name__})",
         ) from exc
     finally:
         connection.release()

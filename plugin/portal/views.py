@@ -54,9 +54,11 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
+    """Django's sign-out; a `next` target goes through the safe redirect helper (else LOGOUT_REDIRECT_URL)."""
+
     def get_redirect_url(self):
         target = self.request.POST.get(self.redirect_field_name, self.request.GET.get(self.redirect_field_name))
-        return safe_redirect_target(self.request, target) or super().get_redirect_url()
+        return safe_redirect_target(self.request, target)
 
 
 @login_required
