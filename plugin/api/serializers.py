@@ -29,6 +29,13 @@ class InventoryQuerySerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=100, help_text="Part of an item number or description."
     )
 
+    def to_internal_value(self, data):
+        # An id parameter given with an empty value is refused, as the schema declares (DRF would skip it).
+        empty = [name for name in ("division", "site", "location") if name in data and data.get(name) == ""]
+        if empty:
+            raise serializers.ValidationError({name: ["Give a value, or leave the parameter out."] for name in empty})
+        return super().to_internal_value(data)
+
 
 class InventoryRecordSerializer(serializers.ModelSerializer):
     item_number = serializers.CharField(source="item.item_number", read_only=True)

@@ -53,3 +53,9 @@ def test_every_operation_documents_its_error_answers():
     assert parameters["page"] == {"type": "integer", "minimum": 0}
     assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 1000}
     assert parameters["store_order_id"]["type"] == "integer"
+
+
+@pytest.mark.parametrize("name", ["division", "site", "location"])
+def test_an_empty_inventory_filter_is_400(operator_api, wh, name):
+    response = operator_api.get(f"{INVENTORY}?{name}=")
+    assert response.status_code == 400 and name in response.json()
