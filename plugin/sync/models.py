@@ -152,7 +152,11 @@ class StoreItemLink(models.Model):
             # Two store units on one item would send one stock figure twice.
             models.UniqueConstraint(fields=["store", "item"], name="link_unique_item_per_store"),
         ]
-        indexes = [models.Index(fields=["store", "sku"], name="link_store_sku")]
+        indexes = [
+            models.Index(fields=["store", "sku"], name="link_store_sku"),
+            # Order lines and inventory entries find their links by product id.
+            models.Index(fields=["store", "product_id"], name="link_store_product"),
+        ]
 
     def __str__(self):
         return f"{self.store_id}:{self.product_id}/{self.variant_id or '-'} -> item {self.item_id}"

@@ -284,7 +284,8 @@ def _orders_import_step(ctx: JobContext, *, client, gateway) -> SyncRun:
         busy_with = holder or (active.pk if active else None)
         if busy_with is None:
             try:
-                orders_run = _child_run(ctx, Job.IMPORT_ORDERS, client=client, gateway=gateway)
+                orders_run = _child_run(ctx, Job.IMPORT_ORDERS, client=client, gateway=gateway,
+                                        options={"incremental": True})
             except runs.RunInProgress as exc:
                 busy_with = exc.run.pk if exc.run else None
             else:

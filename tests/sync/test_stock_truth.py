@@ -372,3 +372,30 @@ def test_a_channel_with_its_own_stock_behaviour_counts_its_orders_by_it(shop_fac
     lines = dict(StoreOrderLine.objects.filter(store=store).values_list("store_order_id", "taken_at_placement"))
     assert lines == {on_web.id: True, elsewhere.id: False}
     assert mismatches(store, server, warehouse) == {}
+
+
+def test_end_of_day_lists_only_the_orders_changed_since_the_last_complete_listing(shop_factory):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    store, server = go_live(shop_factory)
+    state = server.state
+    units = stocked_units(state, 3)
+    run_job(store, Job.BOOTSTRAP)
+    warehouse = Warehouse(state)
+    older = [place(state, units[:2], status_id=7), place(state, units[1:], status_id=11)]
+    listing = run_job(store, Job.IMPORT_ORDERS)
+    assert listing.summary["listing_complete"] is True
+    # that listing was hours ago, and the orders have not changed since
+    SyncRun.objects.filter(pk=listing.pk).update(started_at=timezone.now() - timedelta(hours=3))
+    for order in older:
+        state.orders[order.id].date_modified = time.time() - 5 * 3600
+    fresh = place(state, units[2:], status_id=11, quantity=4)
+    run = run_job(store, Job.EOD_EXPORT)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    orders_run = SyncRun.objects.get(pk=run.summary["orders_run"])
+    assert orders_run.summary["modified_since"] and orders_run.processed == 1  # the fresh order only
+    assert StoreOrderLine.objects.filter(store=store, store_order_id=fresh.id).exists()
+    # what the older orders hold still counts
+    assert mismatches(store, server, warehouse) == {}

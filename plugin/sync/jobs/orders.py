@@ -63,7 +63,7 @@ def orders_import_run(ctx: JobContext) -> dict:
     if refs is not None:
         only = {ref for ref in refs if isinstance(ref, int)}
     dates = _date_filters(run.options)
-    since = _auto_sync_since(ctx) if only is None and not dates else {}
+    since = _listing_since(ctx) if only is None and not dates else {}
     behaviors = holds.stock_behaviors_read(ctx)
     page = _PageContext(ctx, behaviors=behaviors, import_statuses=set(import_statuses),
                         go_live_at=holds.sync_state(ctx.store).go_live_at)
@@ -84,6 +84,8 @@ def orders_import_run(ctx: JobContext) -> dict:
             outcomes = _orders_page_import(page, orders, summary)
             runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock, processed=len(orders))
     holds.order_lines_relink(store=ctx.store)
+    # Every status was listed to its end (a retry or a date range lists only part of the orders).
+    summary["listing_complete"] = only is None and not dates
     if since:
         summary["modified_since"] = since["min_date_modified"].isoformat()
         _orders_waiting_retry(page, statuses=import_statuses, listed=listed, summary=summary)
@@ -111,13 +113,26 @@ class _PageContext:
         return self._methods
 
 
-def _auto_sync_since(ctx: JobContext) -> dict:
-    """The listing filter of an auto sync cycle: orders modified since the watermark minus the overlap
-    (none before the first fully successful cycle, nor for runs started by staff or End of Day)."""
-    watermark = ctx.config.last_auto_sync_completed_on
-    if not ctx.run.options.get("auto_sync") or watermark is None:
-        return {}
-    return {"min_date_modified": watermark - WATERMARK_OVERLAP}
+def _listing_since(ctx: JobContext) -> dict:
+    """Which orders to list. An auto sync cycle: those modified since the watermark ("Last Auto Sync Completed
+    On") minus the overlap (none before the first fully successful cycle). An End of Day's import
+    (options["incremental"]): those modified since the last order import that listed every status, minus the
+    overlap: what an order holds changes only with its status, quantities or shipments, each of which
+    moves its date_modified, so the lines kept from earlier listings stay true. Staff imports, and any
+    import with no complete listing before it, list every open order."""
+    options = ctx.run.options or {}
+    if options.get("auto_sync"):
+        watermark = ctx.config.last_auto_sync_completed_on
+        return {"min_date_modified": watermark - WATERMARK_OVERLAP} if watermark is not None else {}
+    if options.get("incremental"):
+        last = (
+            SyncRun.objects.filter(store=ctx.store, job=SyncRun.Job.IMPORT_ORDERS,
+                                   status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL],
+                                   summary__listing_complete=True)
+            .exclude(pk=ctx.run.pk).order_by("-started_at").values_list("started_at", flat=True).first()
+        )
+        return {"min_date_modified": last - WATERMARK_OVERLAP} if last is not None else {}
+    return {}
 
 
 WAITING_FETCH_BATCH = 50
