@@ -115,3 +115,12 @@ def test_the_unlock_command_of_django_axes_also_works(people):
     fail_until_locked("alice", REMOTE_ADDR="203.0.113.5")
     call_command("axes_reset_username", "alice")
     assert signed_in(sign_in("alice", PASSWORD, REMOTE_ADDR="203.0.113.5"))
+
+
+def test_the_admin_pages_are_in_the_menu_of_an_admin_only(client, admin_user_role, viewer_user):
+    client.force_login(admin_user_role)
+    html = client.get("/stores/").content.decode()
+    assert 'href="/security/lockouts/"' in html and 'href="/api/tokens/"' in html
+    client.force_login(viewer_user)
+    html = client.get("/stores/").content.decode()
+    assert 'href="/security/lockouts/"' not in html and 'href="/api/tokens/"' not in html
