@@ -86,20 +86,24 @@ def links_count(*, store) -> int:
     return StoreItemLink.objects.filter(store=store, retired_at__isnull=True).count()
 
 
-def links_record_run_quantities(*, run, action: str, exported: bool) -> None:
+def links_record_run_quantities(*, run, action: str, exported: bool, ledger_id: int | None = None) -> None:
     """Save on the links what a run's OK items of `action` sent (quantity_after into last_exported_qty) or
     read (quantity_before into last_remote_qty). The items' detail["ref"] is the link id. One UPDATE
-    joined to the run's items on PostgreSQL."""
+    joined to the run's items on PostgreSQL. An absolute level sent from a snapshot also records the last
+    ledger row the snapshot held (`ledger_id`): the Adjustment export never sends that link a row up to it
+    again, even when the End of Day failed before it could move the export's cursor."""
     now = timezone.now()
     column, source = ("last_exported_qty", "quantity_after") if exported else ("last_remote_qty", "quantity_before")
+    ledger = exported and ledger_id is not None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {StoreItemLink._meta.db_table} AS link SET {column} = item.{source}, last_synced_at = %s "
-                f"FROM {SyncRunItem._meta.db_table} AS item "
+                f"UPDATE {StoreItemLink._meta.db_table} AS link SET {column} = item.{source}, last_synced_at = %s"
+                + (", absolute_ledger_id = GREATEST(COALESCE(link.absolute_ledger_id, 0), %s) " if ledger else " ")
+                + f"FROM {SyncRunItem._meta.db_table} AS item "
                 f"WHERE item.run_id = %s AND item.action = %s AND item.outcome = %s "
                 f"AND link.id = (item.detail ->> 'ref')::bigint AND link.store_id = %s",
-                [now, run.pk, action, SyncRunItem.Outcome.OK, run.store_id],
+                [now, *([ledger_id] if ledger else []), run.pk, action, SyncRunItem.Outcome.OK, run.store_id],
             )
         return
     items = (
@@ -108,13 +112,15 @@ def links_record_run_quantities(*, run, action: str, exported: bool) -> None:
         .iterator(chunk_size=LINK_CHUNK)
     )
     batch = []
+    fields = [column, "last_synced_at", *(["absolute_ledger_id"] if ledger else [])]
+    extra = {"absolute_ledger_id": ledger_id} if ledger else {}
     for ref, qty in items:
-        batch.append(StoreItemLink(id=int(ref), last_synced_at=now, **{column: qty}))
+        batch.append(StoreItemLink(id=int(ref), last_synced_at=now, **{column: qty}, **extra))
         if len(batch) == LINK_CHUNK:
-            StoreItemLink.objects.bulk_update(batch, [column, "last_synced_at"])
+            StoreItemLink.objects.bulk_update(batch, fields)
             batch = []
     if batch:
-        StoreItemLink.objects.bulk_update(batch, [column, "last_synced_at"])
+        StoreItemLink.objects.bulk_update(batch, fields)
 
 
 def links_matching_lines(*, store, product_ids, skus) -> tuple[dict, dict, dict]:

@@ -174,6 +174,9 @@ def order_lines_sync(
         row.order_product_id: row
         for row in StoreOrderLine.objects.filter(store=store, store_order_id__in=ids)
     }
+    by_order: dict[int, list[StoreOrderLine]] = defaultdict(list)
+    for row in existing.values():
+        by_order[row.store_order_id].append(row)
     now = timezone.now()
     new, changed = [], []
     rows: dict[int, StoreOrderLine] = {}
@@ -217,6 +220,14 @@ def order_lines_sync(
                     row.updated_at = now
                     changed.append(row)
             rows[line.order_product_id] = row
+        # A line the order no longer has (removed by an edit) holds nothing any more. Only when the
+        # listing carried the order's lines: an order listed without them says nothing about its lines.
+        if order.lines:
+            listed = {line.order_product_id for line in order.lines}
+            for row in by_order.get(order.store_order_id, ()):
+                if row.order_product_id not in listed and not row.settled:
+                    row.settled, row.updated_at = True, now
+                    changed.append(row)
     if new:
         StoreOrderLine.objects.bulk_create(new, batch_size=1000)
     if changed:

@@ -132,6 +132,8 @@ class StoreItemLink(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     # Set when the store deleted the product or variant: no level is sent any more; the item stays.
     retired_at = models.DateTimeField(null=True, blank=True)
+    # The last ledger row in the snapshot of the last absolute level sent (the adjustment export skips up to it).
+    absolute_ledger_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -128,12 +128,17 @@ def auto_sync_cycle_fire(*, store_id: int, now=None) -> SyncRun | None:
 
 
 def auto_sync_watermark_advance(*, run: SyncRun) -> bool:
-    """After a fully successful auto sync cycle, move the store's "Last Auto Sync Completed On" to the
-    cycle's start, so the next cycle lists the orders modified since (minus the overlap). A system write:
+    """After an auto sync cycle whose every step ran to its end, move the store's "Last Auto Sync
+    Completed On" to the cycle's start, so the next cycle lists the orders modified since (minus the overlap). A system write:
     it stays out of the configuration's edit history."""
     from plugin.configuration.models import BasicConfiguration
 
-    if run.status != SyncRun.Status.SUCCEEDED or run.started_at is None:
+    # A step that only had some items fail (a duplicate SKU, an order IntelliTrack refused, a refused
+    # shipment) moves it too: those are retried by id or need a person, and re-listing everything since
+    # an old watermark every cycle would only grow. A step that failed as a whole does not.
+    if run.status not in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL) or run.started_at is None:
+        return False
+    if (run.summary or {}).get("failed_steps"):
         return False
     config = BasicConfiguration.objects.filter(store_id=run.store_id).first()
     if config is None:
@@ -311,7 +316,7 @@ def _auto_sync_cycle(ctx: JobContext, *, client, gateway) -> dict:
     """One auto sync cycle: import the orders and the products modified since the watermark (minus the
     overlap), export the pending fulfillments, export the pending adjustments, each as a child run. Every step runs even when
     an earlier one failed (a broken order import must not hold shipments back); the cycle is partial then,
-    and the watermark moves (after the run) only when every step succeeded."""
+    and the watermark moves (after the run) only when no step failed as a whole."""
     runs.run_set_total(run=ctx.run, total=len(CYCLE_STEPS))
     steps, failed = {}, []
     from .webhooks import webhooks_ensure
@@ -332,7 +337,7 @@ def _auto_sync_cycle(ctx: JobContext, *, client, gateway) -> dict:
             continue
         steps[job] = child.pk
         ok = child.status == SyncRun.Status.SUCCEEDED
-        if not ok:
+        if child.status not in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL):
             failed.append(job)
         runs.run_items_record(run=ctx.run, lock=ctx.lock, outcomes=[runs.ItemOutcome(
             key=job, outcome="ok" if ok else "failed", action="step",
@@ -344,14 +349,34 @@ def _auto_sync_cycle(ctx: JobContext, *, client, gateway) -> dict:
     return summary
 
 
+def _exports_settle(ctx: JobContext) -> list[int]:
+    """Wait (bounded) for the store's fulfillment and adjustment exports already running: a shipment or a
+    relative adjustment landing between the End of Day's order import and its absolute levels would be
+    lost or counted twice. New ones hold back while the End of Day runs. Returns the runs waited for."""
+    deadline = time.monotonic() + order_import_wait_seconds()
+    waited: list[int] = []
+    while True:
+        runs.runs_mark_stale(store=ctx.store)
+        busy = list(SyncRun.objects.filter(
+            store=ctx.store, job__in=[Job.EXPORT_FULFILLMENTS, Job.EXPORT_ADJUSTMENTS],
+            status=SyncRun.Status.RUNNING).values_list("pk", flat=True))
+        if not busy or time.monotonic() >= deadline:
+            return waited
+        waited.extend(pk for pk in busy if pk not in waited)
+        runs.run_heartbeat(run=ctx.run, lock=ctx.lock)
+        time.sleep(ORDER_IMPORT_POLL_SECONDS)
+
+
 def _eod_with_orders_first(ctx: JobContext, *, client, gateway) -> dict:
+    exports_waited = _exports_settle(ctx)
     orders_run = _orders_import_step(ctx, client=client, gateway=gateway)
     if orders_run.status == SyncRun.Status.FAILED:
         raise _StepFailed(f"Importing orders first failed (run #{orders_run.pk}): {orders_run.error}")
     summary = eod_export_run(ctx)
     summary["orders_run"] = orders_run.pk
     summary["orders_imported_first"] = True
-    if orders_run.waited_for:
-        summary["note"] = ("Waited for order import run(s) " + ", ".join(f"#{pk}" for pk in orders_run.waited_for
-                                                                       if pk) + " to end before importing orders.")
+    waited = [pk for pk in [*exports_waited, *orders_run.waited_for] if pk]
+    if waited:
+        summary["note"] = ("Waited for run(s) " + ", ".join(f"#{pk}" for pk in waited)
+                           + " to end before importing orders.")
     return summary

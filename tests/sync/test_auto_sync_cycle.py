@@ -129,6 +129,10 @@ def test_order_webhooks_are_registered_once_and_start_a_cycle_only_with_the_secr
     assert client.post(url, payload, content_type="application/json",
                        headers={webhooks.SECRET_HEADER: "wrong"}).status_code == 401
     assert not SyncRun.objects.filter(store=store, trigger=SyncRun.Trigger.WEBHOOK).exists()
+    # a hook moments after a cycle started waits for the next one; a minute later it starts one
+    busy = client.post(url, payload, content_type="application/json", headers={webhooks.SECRET_HEADER: secret})
+    assert busy.status_code == 202 and busy.json()["started"] is False
+    SyncRun.objects.filter(store=store).update(created_at=timezone.now() - timedelta(minutes=1))
     answer = client.post(url, payload, content_type="application/json", headers={webhooks.SECRET_HEADER: secret})
     assert answer.status_code == 202 and answer.json()["started"] is True
     queued = SyncRun.objects.get(store=store, trigger=SyncRun.Trigger.WEBHOOK)
@@ -136,3 +140,12 @@ def test_order_webhooks_are_registered_once_and_start_a_cycle_only_with_the_secr
     # a second hook while that cycle waits starts nothing more
     second = client.post(url, payload, content_type="application/json", headers={webhooks.SECRET_HEADER: secret})
     assert second.status_code == 202 and second.json()["started"] is False
+
+
+def test_a_webhook_secret_that_is_not_ascii_is_refused_not_a_500(shop_factory, client, settings):
+    settings.ITBC_PUBLIC_URL = "https://itbc.example.com"
+    store, _server = live_store(shop_factory)
+    run_job(store, Job.AUTO_SYNC, trigger=SyncRun.Trigger.SCHEDULE)
+    answer = client.post(f"/hooks/bigcommerce/{store.pk}/", {}, content_type="application/json",
+                         headers={webhooks.SECRET_HEADER: "sécret"})
+    assert answer.status_code == 401

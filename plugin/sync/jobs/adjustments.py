@@ -119,7 +119,8 @@ def adjustments_export_run(ctx: JobContext) -> dict:
             for row in page.rows:
                 tally.rows_read += 1
                 link = links.get(row.item_id)
-                if link is not None and scope.counts(row):
+                # A row up to the last absolute level the link was sent is in that level already.
+                if link is not None and row.id > (link.absolute_ledger_id or 0) and scope.counts(row):
                     if row.kind == PICK and row.store_id == store.pk:
                         tally.store_picks_skipped += 1
                     else:
@@ -187,7 +188,7 @@ def _links_load(store, links: dict, item_ids: set) -> None:
     if not missing:
         return
     found = {link.item_id: link for link in StoreItemLink.objects.filter(store=store, item_id__in=missing)
-             .only("id", "item_id", "product_id", "variant_id", "tracking", "sku")}
+             .only("id", "item_id", "product_id", "variant_id", "tracking", "sku", "absolute_ledger_id")}
     for item_id in missing:
         links[item_id] = found.get(item_id)
 

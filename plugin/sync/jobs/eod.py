@@ -174,12 +174,12 @@ def eod_export_run(ctx: JobContext) -> dict:
     except Exception:
         # The run fails with this error; what was sent before it is still recorded.
         try:
-            _record(run, spool, progress, dry_run=dry_run)
+            _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max)
         except Exception:
             logger.exception("End of Day run %s: the items sent before the failure could not be recorded", run.pk)
         raise
     else:
-        _record(run, spool, progress, dry_run=dry_run)
+        _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max)
     finally:
         spool.close()
     if held.settled:
@@ -208,12 +208,14 @@ def adjustments_supersede(*, store, ledger_id: int, eod_run) -> None:
                                        last_ledger_id__lte=ledger_id).update(superseded_by=eod_run)
 
 
-def _record(run, spool: runs.RunItemSpool, progress: runs.RunProgress, *, dry_run: bool) -> None:
-    """The run's item rows, the links' last levels and the counters: together, in three statements."""
+def _record(run, spool: runs.RunItemSpool, progress: runs.RunProgress, *, dry_run: bool, ledger_id: int) -> None:
+    """The run's item rows, the links' last levels (and the snapshot's last ledger row) and the counters:
+    together, in three statements."""
     with transaction.atomic():
         spool.load(processed=progress.processed)
         binder.links_record_run_quantities(
-            run=run, action=DRY_RUN_ACTION if dry_run else SET_LEVEL_ACTION, exported=not dry_run
+            run=run, action=DRY_RUN_ACTION if dry_run else SET_LEVEL_ACTION, exported=not dry_run,
+            ledger_id=ledger_id,
         )
 
 

@@ -109,6 +109,12 @@ def fulfillments_export_run(ctx: JobContext) -> dict:
     _promote(ctx, summary)
     summary["waiting_for_close"] = ShipmentOutbox.objects.filter(
         store=ctx.store, state=State.PENDING_CLOSE).count()
+    if SyncRun.objects.filter(store=ctx.store, job=SyncRun.Job.EOD_EXPORT, status=SyncRun.Status.RUNNING).exists():
+        # A shipment landing between the End of Day's order import and its absolute levels would be taken
+        # off by the store (when it takes stock at shipping) and then overwritten: it waits for the next run.
+        summary["note"] = "An End of Day of this store is running: the shipments wait for the next run."
+        summary["waiting_for_end_of_day"] = True
+        return summary
     _send(ctx, summary)
     return summary
 

@@ -83,12 +83,13 @@ def orders_import_run(ctx: JobContext) -> dict:
                 listed.update(int(o["id"]) for o in orders)
             outcomes = _orders_page_import(page, orders, summary)
             runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock, processed=len(orders))
-    holds.order_lines_relink(store=ctx.store)
     # Every status was listed to its end (a retry or a date range lists only part of the orders).
     summary["listing_complete"] = only is None and not dates
     if since:
         summary["modified_since"] = since["min_date_modified"].isoformat()
         _orders_waiting_retry(page, statuses=import_statuses, listed=listed, summary=summary)
+    holds.order_lines_relink(store=ctx.store)
+    _initial_stock_for_new_products(page, summary)
     if only is None:
         _orders_left_open_scan(page, summary)
     summary["stock_behavior"] = behaviors.default
@@ -99,12 +100,27 @@ def orders_import_run(ctx: JobContext) -> dict:
     return summary
 
 
+def _initial_stock_for_new_products(page: "_PageContext", summary: dict) -> None:
+    """Items of products first named by an order get their stock once every order is read and relinked,
+    so what all open orders hold of them is added back (after go-live; before it the inventory import
+    sets it)."""
+    if not page.new_products or page.go_live_at is None:
+        return
+    from .inventory import inventory_initial_stock
+
+    outcomes = inventory_initial_stock(page.ctx, product_ids=page.new_products)
+    runs.run_items_record(run=page.ctx.run, outcomes=outcomes, lock=page.ctx.lock, processed=0)
+    summary["initial_stock_items"] = len(outcomes)
+
+
 class _PageContext:
     """What every page of one order import shares."""
 
     def __init__(self, ctx: JobContext, *, behaviors, import_statuses: set[int], go_live_at):
         self.ctx, self.behaviors, self.import_statuses, self.go_live_at = ctx, behaviors, import_statuses, go_live_at
         self._methods = None
+        # Products imported on the way (a line named them first): their items get initial stock at the end.
+        self.new_products: set[int] = set()
 
     @property
     def methods(self) -> dict[str, str]:
@@ -241,9 +257,9 @@ def orders_track_open(ctx: JobContext) -> dict:
 
 
 def _orders_page_track(page: "_PageContext", orders: list[dict], summary: dict, *, initial_stock: bool = True):
-    """What the page's orders hold: returns the store orders, the links, the reasons of unmatched lines,
-    the line rows by order_product_id, and the outcomes of the initial stock given to items of products
-    imported on the way (after go-live; `initial_stock` off when the inventory import sets it itself)."""
+    """What the page's orders hold: returns the store orders, the links, the reasons of unmatched lines
+    and the line rows by order_product_id. Products imported on the way are noted for their initial stock
+    (`initial_stock` off when the inventory import sets it itself)."""
     ctx = page.ctx
     store = ctx.store
     store_orders = [order_with_consignments_to_store_order(order) for order in orders]
@@ -253,12 +269,9 @@ def _orders_page_track(page: "_PageContext", orders: list[dict], summary: dict, 
     rows = holds.order_lines_sync(store=store, orders=store_orders, behaviors=page.behaviors, links=links,
                                   reasons=reasons, go_live_at=page.go_live_at)
     summary["held_orders"] += sum(1 for order in store_orders if order.status_id not in holds.NOT_HOLDING)
-    stocked = []
-    if new_products and initial_stock and page.go_live_at is not None:
-        from .inventory import inventory_initial_stock
-
-        stocked = inventory_initial_stock(ctx, product_ids=new_products)
-    return store_orders, links, reasons, rows, stocked
+    if initial_stock:
+        page.new_products |= new_products
+    return store_orders, links, reasons, rows
 
 
 def _orders_page_import(page: "_PageContext", orders: list[dict], summary: dict) -> list[runs.ItemOutcome]:
@@ -266,7 +279,7 @@ def _orders_page_import(page: "_PageContext", orders: list[dict], summary: dict)
     store = ctx.store
     if not orders:
         return []
-    store_orders, links, reasons, rows, stocked = _orders_page_track(page, orders, summary)
+    store_orders, links, reasons, rows = _orders_page_track(page, orders, summary)
 
     to_import = [order for order in store_orders if order.status_id in page.import_statuses]
     staged = {
@@ -275,7 +288,7 @@ def _orders_page_import(page: "_PageContext", orders: list[dict], summary: dict)
             store=store, store_order_id__in=[order.store_order_id for order in to_import]
         ).only("id", "store_order_id", "state", "attempts")
     }
-    outcomes: list[runs.ItemOutcome] = list(stocked)
+    outcomes: list[runs.ItemOutcome] = []
     ready, nothing = [], []
     for order in to_import:
         row = staged.get(order.store_order_id)

@@ -72,6 +72,7 @@ def catalog_cycle_extras(ctx: JobContext, *, new_products: set[int]) -> dict:
 
     extras = {}
     if new_products and holds.sync_state(ctx.store).go_live_at is not None:
+        holds.order_lines_relink(store=ctx.store)  # the open orders' lines of the new items count first
         outcomes = inventory_initial_stock(ctx, product_ids=new_products)
         runs.run_items_record(run=ctx.run, outcomes=outcomes, lock=ctx.lock, processed=0)
         extras["initial_stock_items"] = len(outcomes)
