@@ -367,8 +367,8 @@ def test_a_worker_killed_while_its_request_is_out_never_sends_it_again(shop_fact
 
 
 def test_a_failed_end_of_day_does_not_make_the_next_export_count_a_change_twice(shop_factory, monkeypatch):
-    from plugin.bigcommerce.errors import TransientError
     from plugin.sync.jobs import eod
+    from tests.sync.test_eod_queries import StoreGoesDown
 
     store, server = live_shop(shop_factory)
     config = store.basic_configuration
@@ -380,22 +380,7 @@ def test_a_failed_end_of_day_does_not_make_the_next_export_count_a_change_twice(
         it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
                             quantity_delta=7, reason="found")
 
-    class StoreGoesDown:
-        """The sandbox client until one absolute batch has gone out; then every write fails for good."""
-
-        def __init__(self, client):
-            self._client, self.writes = client, 0
-
-        def __getattr__(self, name):
-            return getattr(self._client, name)
-
-        def adjust_absolute(self, items, **kwargs):
-            self.writes += 1
-            if self.writes > 1:
-                raise TransientError("503 Service Unavailable", status=503)
-            return self._client.adjust_absolute(items, **kwargs)
-
-    failed = run_job(store, Job.EOD_EXPORT, client=StoreGoesDown(sandbox_client(server)))
+    failed = run_job(store, Job.EOD_EXPORT, client=StoreGoesDown(sandbox_client(server), after=1))
     assert failed.status == SyncRun.Status.FAILED
     assert store_level(server.state, first) == before[first.id] + 7  # the absolute level held the +7
     assert store_level(server.state, later) == before[later.id]  # never reached
