@@ -378,8 +378,8 @@ def adjustments_accounted(day: Day, log: StoreLog) -> Counter:
         if batch.state == AdjustmentBatch.State.SENT:
             assert unclaimed.pop(batch.store_transaction_id, None) == deltas, f"batch {batch.pk} is not what the store applied"
             sent.update(deltas)
-    for batch in batches:
-        if batch.state != AdjustmentBatch.State.UNCERTAIN:
+    for batch in batches:  # uncertain, or left "sending" by a worker killed while its request was out
+        if batch.state not in AdjustmentBatch.UNKNOWN_STATES:
             continue
         deltas = _batch_keys(batch, key_of_link)
         applied = next((tid for tid, applied in unclaimed.items() if applied == deltas), None)
@@ -575,7 +575,7 @@ def _run_the_day(day: Day, shop: Store, worker: Worker, log: StoreLog) -> None:
                    timeout=60, what="the End of Day", worker=worker)
     assert eod.status == Status.SUCCEEDED, eod.error
     assert level_mismatches(day) == {}
-    uncertain = AdjustmentBatch.objects.filter(store=store, state=AdjustmentBatch.State.UNCERTAIN)
+    uncertain = AdjustmentBatch.objects.filter(store=store, state__in=AdjustmentBatch.UNKNOWN_STATES)
     assert uncertain.exists() and not uncertain.filter(superseded_by=None).exists()
     cycle_succeeded_after(store, eod.finished_at, worker)
     assert level_mismatches(day) == {}
