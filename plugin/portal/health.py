@@ -17,7 +17,7 @@ UP, DOWN, NOT_USED = "up", "down", "not used"
 WORKER_PING_SECONDS = 1.0
 
 
-def _database() -> dict:
+def database_check() -> dict:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -92,7 +92,7 @@ def health_report() -> tuple[bool, dict]:
     now = timezone.now()
     broker = _broker()
     checks = {
-        "database": _database(),
+        "database": database_check(),
         "redis": _redis(),
         "broker": broker,
         "worker": _worker(broker["state"] == UP),

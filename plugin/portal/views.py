@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .forms import LockoutResetForm
-from .health import _database, health_report
+from .health import database_check, health_report
 from .redirects import safe_redirect, safe_redirect_target
 from .selectors import lockout_list, trusted_proxy_count
 from .services import lockout_reset
@@ -33,7 +33,7 @@ def healthz(request):
 @require_GET
 def healthz_live(request):
     """Liveness of this web process for a container health check: the database answers."""
-    database = _database()
+    database = database_check()
     return JsonResponse({"status": "ok" if database["state"] == "up" else "unavailable"},
                         status=200 if database["state"] == "up" else 503)
 
