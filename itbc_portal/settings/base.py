@@ -233,9 +233,11 @@ ITBC_EOD_GRACE_MINUTES = env.int("ITBC_EOD_GRACE_MINUTES", default=120)
 # Optional: the portal's public https address; the auto sync cycle then registers order webhooks that start
 # a cycle early (polling stays the truth).
 ITBC_PUBLIC_URL = env("ITBC_PUBLIC_URL", default="")
-# A running job renews its lock and heartbeat; one silent for longer than this is marked stale.
-ITBC_RUN_STALE_SECONDS = env.int("ITBC_RUN_STALE_SECONDS", default=300)
-ITBC_RUN_LOCK_TTL_SECONDS = env.int("ITBC_RUN_LOCK_TTL_SECONDS", default=300)
+# A running job's keeper thread renews its lock and heartbeat every quarter of these, whatever the job is
+# doing; a run silent for longer (its worker died) is marked stale and its lock expires, so a rerun can
+# start within about a minute.
+ITBC_RUN_STALE_SECONDS = env.int("ITBC_RUN_STALE_SECONDS", default=45)
+ITBC_RUN_LOCK_TTL_SECONDS = env.int("ITBC_RUN_LOCK_TTL_SECONDS", default=45)
 # A run still queued after this long (no worker picked it up) is marked stale.
 ITBC_RUN_QUEUED_STALE_SECONDS = env.int("ITBC_RUN_QUEUED_STALE_SECONDS", default=3600)
 # A long run (End of Day) writes its progress and heartbeat at most this often, not once per batch.

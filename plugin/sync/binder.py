@@ -99,7 +99,8 @@ def links_record_run_quantities(*, run, action: str, exported: bool, ledger_id: 
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {StoreItemLink._meta.db_table} AS link SET {column} = item.{source}, last_synced_at = %s"
-                + (", absolute_ledger_id = GREATEST(COALESCE(link.absolute_ledger_id, 0), %s) " if ledger else " ")
+                # Snapshots only move forward: a later run's id is never below an earlier one's.
+                + (", absolute_ledger_id = %s " if ledger else " ")
                 + f"FROM {SyncRunItem._meta.db_table} AS item "
                 f"WHERE item.run_id = %s AND item.action = %s AND item.outcome = %s "
                 f"AND link.id = (item.detail ->> 'ref')::bigint AND link.store_id = %s",

@@ -10,7 +10,7 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-LOCK_TTL_SECONDS = 300
+LOCK_TTL_SECONDS = 45  # renewed by the run keeper every quarter (sync.runs.RunKeeper)
 _clients: dict = {}
 
 

@@ -92,9 +92,9 @@ def set_up_large(shop_factory):
 
 @pytest.mark.slow
 @pytest.mark.django_db
-def test_429_storm_with_5_percent_503s_still_ends_correct(shop_factory):
+def test_429_storm_with_10_percent_503s_still_ends_correct(shop_factory):
     store, server = shop_factory(products=120, orders=40, order_statuses_to_import=[11, 9, 3],
-                                 faults={"storm_rate": 0.2, "storm_reset_ms": 50, "error_rate": 0.05,
+                                 faults={"storm_rate": 0.2, "storm_reset_ms": 50, "error_rate": 0.1,
                                          "error_statuses": [503], "seed": 11})
     server.shipped_before_go_live = shipped_before_go_live(server.state)
     boot = run_job(store, Job.BOOTSTRAP)
