@@ -216,6 +216,9 @@ def test_with_writes_off_nothing_is_sent_and_the_cursor_stays(shop_factory):
     assert run.summary["write_requests"] == 0 and store_level(server.state, link) == before
     assert StoreSyncState.objects.get(store=store).adjustments_cursor == cursor
     assert [(i.action, i.detail["delta"]) for i in run.items.all()] == [("dry_run", 6)]
+    # the next dry run lists only what changed since this one
+    again = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert again.summary["dry_run_from"] == run.summary["ledger_to"] and again.items.count() == 0
     config.allow_writes_to_bigcommerce = True
     config.save()
     run = run_job(store, Job.EXPORT_ADJUSTMENTS)

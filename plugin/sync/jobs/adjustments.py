@@ -100,6 +100,16 @@ def adjustments_export_run(ctx: JobContext) -> dict:
             _cursor_advance(store, start)
         summary["starting_point"] = (f"First export: it starts at ledger row {start}; changes before it reach "
                                      "the store with the next End of Day.")
+    if dry_run and start is not None:
+        # Writes are off: the cursor stays for the day they are on, but each dry run lists only what
+        # changed since the last one, not everything since the cursor again.
+        last_dry = (SyncRun.objects.filter(store=store, job=SyncRun.Job.EXPORT_ADJUSTMENTS,
+                                           status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL],
+                                           summary__dry_run=True)
+                    .exclude(pk=run.pk).order_by("-id").values_list("summary__ledger_to", flat=True).first())
+        if last_dry is not None and int(last_dry) > start:
+            start = int(last_dry)
+            summary["dry_run_from"] = start
     if _end_of_day_running(store):
         summary.update(ledger_from=start, ledger_to=start, waiting_for_end_of_day=True,
                        note="An End of Day of this store is running: nothing was sent; the changes wait for it.")
