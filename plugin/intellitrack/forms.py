@@ -3,10 +3,12 @@
 the matching form field by `add_service_errors`."""
 
 from django import forms
+from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator
 
 from .models import Carrier, Division, Location, PickingOrder, Site
-from .selectors import pick_stock_by_item
+from .selectors import INVENTORY_DEFAULT_SORT, INVENTORY_SORTS, pick_stock_by_item
 
 # Far above any real stock count, far below where a 64-bit on-hand could overflow.
 QUANTITY_LIMIT = 1_000_000_000
@@ -25,19 +27,54 @@ def add_service_errors(
             form.add_error(field if field in form.fields else None, message)
 
 
+def _sort_choices():
+    return [(key, key) for name in INVENTORY_SORTS for key in (name, f"-{name}")]
+
+
 class InventoryFilterForm(forms.Form):
     division = forms.ModelChoiceField(Division.objects.all(), required=False)
     site = forms.ModelChoiceField(Site.objects.select_related("division"), required=False)
-    location = forms.ModelChoiceField(Location.objects.select_related("site"), required=False)
+    location = forms.ModelChoiceField(
+        Location.objects.select_related("site"),
+        required=False,
+        error_messages={"invalid_choice": "This location is not in the chosen site; choose one of its locations."},
+    )
     item = forms.CharField(
         required=False, max_length=255, label="Item", help_text="Item number or description"
     )
+    store = forms.ModelChoiceField(
+        apps.get_model("configuration", "StoreConnection").objects.order_by("name"),
+        required=False,
+        label="Store",
+        help_text="Only items this store links, with the level last sent to it",
+    )
+    # Whitelisted: a column key of INVENTORY_SORTS, "-" in front for descending.
+    sort = forms.ChoiceField(choices=_sort_choices, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Several divisions may reuse a site code, so the label names the parent too.
         self.fields["site"].label_from_instance = lambda site: f"{site.division.code} / {site.code}"
         self.fields["location"].label_from_instance = lambda loc: f"{loc.site.code} / {loc.code}"
+        self.fields["store"].label_from_instance = lambda store: store.name
+        site_id = self._chosen_site_id()
+        if site_id is not None:
+            # The Location list follows the Site: only its locations are offered and accepted.
+            self.fields["location"].queryset = Location.objects.select_related("site").filter(site_id=site_id)
+
+    def _chosen_site_id(self) -> int | None:
+        if not self.is_bound:
+            return None
+        try:
+            site = self.fields["site"].clean(self.data.get(self.add_prefix("site")))
+        except ValidationError:
+            return None
+        return site.pk if site is not None else None
+
+    def location_options(self):
+        """Every location with its site, for the page's script that narrows the list when the Site changes
+        (the rendered list holds only the chosen site's)."""
+        return Location.objects.select_related("site").order_by("site__code", "code", "pk")
 
     def selector_filters(self) -> dict:
         """Keyword arguments for `inventory_list` / `inventory_totals` (empty when the form is invalid)."""
@@ -50,6 +87,14 @@ class InventoryFilterForm(forms.Form):
             "location": data["location"],
             "item_query": data["item"].strip(),
         }
+
+    def page_filters(self) -> dict:
+        """`selector_filters` plus the store and the sort, for `inventory_page_list`."""
+        filters = self.selector_filters()
+        if filters:
+            filters["store"] = self.cleaned_data["store"]
+            filters["sort"] = self.cleaned_data["sort"] or INVENTORY_DEFAULT_SORT
+        return filters
 
 
 class InventoryAdjustForm(forms.Form):
@@ -114,6 +159,17 @@ class PickForm(forms.Form):
         carrier = self.fields["carrier"]
         carrier.queryset = Carrier.objects.filter(division_id=order.division_id)
         carrier.choices = [("", "---------")] + [(choice.pk, choice.name) for choice in carriers]
+        # Never more than the line still needs: the browser's box says so, and so does validation.
+        quantity = self.fields["quantity"]
+        quantity.max_value = max(line.remaining, 1)
+        quantity.widget.attrs["max"] = quantity.max_value
+        quantity.validators = [
+            validator for validator in quantity.validators if not isinstance(validator, MaxValueValidator)
+        ] + [MaxValueValidator(
+            line.remaining,
+            message=f"Only {line.remaining} left to pick on this line: "
+                    f"enter a quantity less than or equal to {line.remaining}.",
+        )]
         if not self.is_bound:
             self.initial.setdefault("quantity", line.remaining)
             if stock:

@@ -2,7 +2,10 @@
 aggregates the sync jobs need (on-hand by item for a scope, unpicked open quantity by item for a store).
 The aggregates are one GROUP BY query each, whatever the number of items."""
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from itertools import islice
+
+from django.apps import apps
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from .models import (
@@ -61,10 +64,13 @@ def inventory_totals(
     site: Site | int | None = None,
     location: Location | int | None = None,
     item_query: str = "",
+    store=None,
 ) -> dict:
-    """Totals over the same filters as `inventory_list`: on_hand (in each record's own UOM), on_hand_each
-    (converted to single units), records and items."""
+    """Totals over the same filters as `inventory_list` (and `inventory_page_list`'s store): on_hand (in each
+    record's own UOM), on_hand_each (converted to single units), records and items."""
     records = inventory_list(division=division, site=site, location=location, item_query=item_query)
+    if store is not None:
+        records = records.filter(Exists(_store_links().filter(item_id=OuterRef("item_id"), store_id=_pk(store))))
     totals = records.order_by().aggregate(
         total_on_hand=Coalesce(Sum("on_hand"), 0),
         total_each=Coalesce(Sum(F("on_hand") * F("uom__each_count")), 0),
@@ -77,6 +83,126 @@ def inventory_totals(
         "records": totals["record_count"],
         "items": totals["item_count"],
     }
+
+
+# Sort keys of the Inventory Data page -> columns. Every order ends with the record id, so a row never
+# shows on two pages whatever the ties.
+INVENTORY_SORTS = {
+    "item": ("item__item_number", "site__code", "location__code", "uom__code"),
+    "description": ("item__description", "item__item_number"),
+    "division": ("site__division__code", "item__item_number"),
+    "site": ("site__code", "location__code", "item__item_number"),
+    "location": ("location__code", "item__item_number"),
+    "uom": ("uom__code", "item__item_number"),
+    "on_hand": ("on_hand",),
+    "available": ("available",),
+    "store_level": ("store_level",),
+    "updated": ("updated_at",),
+}
+INVENTORY_DEFAULT_SORT = "item"
+
+
+def _store_links():
+    # The sync app's link table, named through the app registry: IntelliTrack does not import the sync app.
+    return apps.get_model("sync", "StoreItemLink").objects.filter(retired_at__isnull=True)
+
+
+def inventory_available_expression():
+    """Per record, its item's stock still free to sell: the item's on-hand in single units (every record of
+    the item, each x its UOM's each-count) minus the units its open picking orders have not picked yet
+    (`_unpicked_lines`, the figure the sync subtracts). Two correlated aggregates, keyed on the item."""
+    item_on_hand = (
+        InventoryRecord.objects.filter(item_id=OuterRef("item_id"))
+        .order_by()
+        .values("item_id")
+        .annotate(quantity=Sum(F("on_hand") * F("uom__each_count")))
+        .values("quantity")
+    )
+    item_unpicked = (
+        _unpicked_lines()
+        .filter(item_id=OuterRef("item_id"))
+        .order_by()
+        .values("item_id")
+        .annotate(quantity=UNPICKED_QUANTITY)
+        .values("quantity")
+    )
+    return Coalesce(Subquery(item_on_hand), 0) - Coalesce(Subquery(item_unpicked), 0)
+
+
+def inventory_page_list(
+    *,
+    division: Division | int | None = None,
+    site: Site | int | None = None,
+    location: Location | int | None = None,
+    item_query: str = "",
+    store=None,
+    sort: str = INVENTORY_DEFAULT_SORT,
+) -> QuerySet[InventoryRecord]:
+    """`inventory_list` for the Inventory Data page and its CSV: each record with `available` (see
+    `inventory_available_expression`) and `store_level`, the level last sent to `store` for the item (with
+    no store: the highest over the stores that link it); with a store, only items that store links.
+    `sort` is a key of INVENTORY_SORTS, "-" in front for descending."""
+    descending = sort.startswith("-")
+    columns = INVENTORY_SORTS[sort.lstrip("-")]
+    links = _store_links().filter(item_id=OuterRef("item_id"))
+    records = inventory_list(division=division, site=site, location=location, item_query=item_query)
+    if store is not None:
+        links = links.filter(store_id=_pk(store))
+        records = records.filter(Exists(links))
+        store_level = Subquery(links.values("last_exported_qty")[:1])
+    else:
+        store_level = Subquery(
+            links.order_by().values("item_id").annotate(level=Max("last_exported_qty")).values("level")
+        )
+    records = records.annotate(available=inventory_available_expression(), store_level=store_level)
+    # Only the store level can be empty (an item never sent): last both ways. Other columns keep the
+    # plain direction, so an index in that order can serve it.
+    nulls = {"nulls_last": True} if sort.lstrip("-") == "store_level" else {}
+    ordering = [F(column).desc(**nulls) if descending else F(column).asc(**nulls) for column in columns]
+    return records.order_by(*ordering, "-pk" if descending else "pk")
+
+
+def inventory_store_levels(*, item_ids, store=None) -> dict[int, list[dict]]:
+    """Per item id, the level last sent to each store that links it: [{store_id, store_name, level,
+    sent_at}], by store name. One query for a page (or a CSV chunk) of items."""
+    links = _store_links().filter(item_id__in=list(item_ids))
+    if store is not None:
+        links = links.filter(store_id=_pk(store))
+    levels: dict[int, list[dict]] = {}
+    for row in links.order_by("store__name", "store_id").values(
+        "item_id", "store_id", "store__name", "last_exported_qty", "last_synced_at"
+    ):
+        levels.setdefault(row["item_id"], []).append(
+            {"store_id": row["store_id"], "store_name": row["store__name"], "level": row["last_exported_qty"],
+             "sent_at": row["last_synced_at"]}
+        )
+    return levels
+
+
+def inventory_csv_rows(*, filters: dict, chunk_size: int = 2000):
+    """The rows of the Inventory Data CSV for `inventory_page_list(**filters)`: a header, then one row per
+    record in the page's order. Generated a chunk at a time: the records come through a database cursor,
+    and each chunk reads its items' store levels in one query. A level column per store (or the one
+    filtered store)."""
+    store = filters.get("store")
+    stores = [store] if store is not None else list(
+        apps.get_model("configuration", "StoreConnection").objects.order_by("name", "pk")
+    )
+    yield [
+        "Item", "Description", "Division", "Site", "Location", "UOM", "On hand", "Available (item)",
+        *[f"Store level last sent: {each.name}" for each in stores], "Updated",
+    ]
+    records = inventory_page_list(**filters).iterator(chunk_size=chunk_size)
+    while chunk := list(islice(records, chunk_size)):
+        levels = inventory_store_levels(item_ids={record.item_id for record in chunk}, store=store)
+        for record in chunk:
+            by_store = {entry["store_id"]: entry["level"] for entry in levels.get(record.item_id, ())}
+            yield [
+                record.item.item_number, record.item.description, record.site.division.code, record.site.code,
+                record.location.code, record.uom.code, record.on_hand, record.available,
+                *["" if by_store.get(each.pk) is None else by_store[each.pk] for each in stores],
+                record.updated_at.isoformat(timespec="seconds"),
+            ]
 
 
 # --- sync aggregates ------------------------------------------------------------------------------
@@ -117,20 +243,24 @@ def on_hand_by_item(
     return dict(rows)
 
 
+def _unpicked_lines() -> QuerySet[PickingOrderLine]:
+    """The lines of OPEN picking orders with units left to pick: what open orders still hold."""
+    return PickingOrderLine.objects.filter(order__status=PickingOrder.Status.OPEN, picked_qty__lt=F("ordered_qty"))
+
+
+UNPICKED_QUANTITY = Sum(F("ordered_qty") - F("picked_qty"))
+
+
 def unpicked_by_item(*, store, item_ids=None) -> dict[int, int]:
     """Ordered minus picked quantity per item id over the OPEN picking orders that came from `store`
     (a StoreConnection or its id). Items with nothing left to pick are absent. One aggregate query."""
-    lines = PickingOrderLine.objects.filter(
-        order__source_store_id=_pk(store),
-        order__status=PickingOrder.Status.OPEN,
-        picked_qty__lt=F("ordered_qty"),
-    )
+    lines = _unpicked_lines().filter(order__source_store_id=_pk(store))
     if item_ids is not None:
         lines = lines.filter(item_id__in=list(item_ids))
     rows = (
         lines.order_by()
         .values("item_id")
-        .annotate(quantity=Sum(F("ordered_qty") - F("picked_qty")))
+        .annotate(quantity=UNPICKED_QUANTITY)
         .values_list("item_id", "quantity")
     )
     return dict(rows)

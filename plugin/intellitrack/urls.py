@@ -6,6 +6,7 @@ app_name = "intellitrack"
 
 urlpatterns = [
     path("inventory/", views.inventory_list, name="inventory-list"),
+    path("inventory/export.csv", views.inventory_csv, name="inventory-csv"),
     path("inventory/<int:pk>/adjust/", views.inventory_adjust, name="inventory-adjust"),
     path("items/", views.item_list, name="item-list"),
     path("items/<int:pk>/", views.item_detail, name="item-detail"),

@@ -1,11 +1,14 @@
 """Pages of the embedded IntelliTrack: Inventory Data with the Adjust Inventory form, Items with their
 ledger, Picking Orders with the Pick form. Views read through selectors and write through services."""
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q, Sum
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -22,6 +25,7 @@ from .forms import (
     add_service_errors,
 )
 from .models import Carrier, InventoryRecord, Item, Pick, PickingOrder, PickingOrderLine
+from .selectors import INVENTORY_DEFAULT_SORT
 
 PAGE_SIZE = 50
 LEDGER_PAGE_SIZE = 25
@@ -43,34 +47,87 @@ def _needs(perm: str):
 # --- Inventory Data -------------------------------------------------------------------------------
 
 
+INVENTORY_COLUMNS = [
+    # (sort key, header, right-aligned)
+    ("item", "Item", False),
+    ("description", "Description", False),
+    ("division", "Division", False),
+    ("site", "Site", False),
+    ("location", "Location", False),
+    ("uom", "UOM", False),
+    ("on_hand", "On hand", True),
+    ("available", "Available (item)", True),
+    ("store_level", "Store level (last sent)", True),
+    ("updated", "Updated", False),
+]
+
+
+def _inventory_form(request):
+    form = InventoryFilterForm(request.GET or None)
+    # A filter that names something unknown matches nothing, rather than everything.
+    filters = form.page_filters() if form.is_bound else {"sort": INVENTORY_DEFAULT_SORT}
+    return form, filters
+
+
 @_needs("intellitrack.view_inventoryrecord")
 @require_GET
 def inventory_list(request):
-    form = InventoryFilterForm(request.GET or None)
-    filters = form.selector_filters() if form.is_bound else {}
-    if form.is_bound and not form.is_valid():
-        # A filter that names something unknown matches nothing, rather than everything.
-        return render(
-            request,
-            "intellitrack/inventory_list.html",
-            {"form": form, "page_obj": _page(request, InventoryRecord.objects.none()), "totals": {}},
-        )
-    records = (
-        selectors.inventory_list(**filters)
-        .select_related("item", "site", "site__division", "location", "uom")
-        # A stable order so a row never shows on two pages.
-        .order_by("item__item_number", "site__code", "location__code", "uom__code", "pk")
-    )
+    form, filters = _inventory_form(request)
+    if not filters:
+        records, totals = InventoryRecord.objects.none(), {}
+    else:
+        records = selectors.inventory_page_list(**filters)
+        totals = selectors.inventory_totals(**{k: v for k, v in filters.items() if k != "sort"})
+    page_obj = _page(request, records)
+    store = filters.get("store")
+    levels = selectors.inventory_store_levels(item_ids={record.item_id for record in page_obj}, store=store)
+    for record in page_obj:
+        record.store_levels = levels.get(record.item_id, [])
+    sort = filters.get("sort", INVENTORY_DEFAULT_SORT)
+    columns = [
+        {"key": key, "header": header, "end": end, "active": sort.lstrip("-") == key,
+         "descending": sort == f"-{key}", "next_sort": f"-{key}" if sort == key else key}
+        for key, header, end in INVENTORY_COLUMNS
+    ]
     return render(
         request,
         "intellitrack/inventory_list.html",
         {
             "form": form,
-            "page_obj": _page(request, records),
-            "totals": selectors.inventory_totals(**filters),
+            "page_obj": page_obj,
+            "totals": totals,
+            "columns": columns,
+            "store": store,
+            "location_options": form.location_options(),
             "can_adjust": request.user.has_perm("intellitrack.adjust_inventory"),
         },
     )
+
+
+CSV_CHUNK = 2000
+
+
+@_needs("intellitrack.view_inventoryrecord")
+@require_GET
+def inventory_csv(request):
+    """The filtered, sorted list as CSV, streamed a chunk of records at a time (never the whole list in
+    memory): one query for the records through a cursor, one for the store levels of each chunk."""
+    form, filters = _inventory_form(request)
+    if not filters:
+        errors = "; ".join(f"{name}: {' '.join(messages_)}" for name, messages_ in form.errors.items())
+        return HttpResponseBadRequest(f"Bad filter: {errors}", content_type="text/plain")
+    rows = selectors.inventory_csv_rows(filters=filters, chunk_size=CSV_CHUNK)
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="inventory.csv"'
+    return response
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer yields one row at a time."""
+
+    def write(self, value):
+        return value
 
 
 @_needs("intellitrack.adjust_inventory")
@@ -191,7 +248,63 @@ def order_list(request):
     orders = orders.annotate(ordered=Sum("lines__ordered_qty"), picked=Sum("lines__picked_qty")).order_by(
         "-order_date", "-pk"
     )
-    return render(request, "intellitrack/order_list.html", {"form": form, "page_obj": _page(request, orders)})
+    page_obj = _page(request, orders)
+    store_side = _store_side(list(page_obj))
+    for order in page_obj:
+        order.store_side = store_side.get(order.pk)
+    return render(request, "intellitrack/order_list.html", {"form": form, "page_obj": page_obj})
+
+
+# What the Fulfillment export's shipment states mean to the picker.
+SHIPMENT_STATE_WORDS = {
+    "sent": "sent", "pending": "pending", "pending_close": "pending", "checking": "uncertain", "refused": "failed",
+}
+SHIPMENT_WORD_ORDER = ("sent", "pending", "uncertain", "failed")
+
+
+def _store_side(orders) -> dict[int, dict]:
+    """Per picking order that came from a store: the store order's status name (as the sync last read it),
+    its shipments counted by state (sent, pending, uncertain, failed) and its address in the store's control
+    panel. Three queries for a page of orders, whatever its size (the sync plugin's records)."""
+    from plugin.sync.models import OrderImport, ShipmentOutbox, StoreOrderLine
+    from plugin.sync.selectors import STORE_ORDER_STATUSES, store_order_control_panel_url
+
+    from_store = [order for order in orders if order.source_store_id and order.store_order_id]
+    if not from_store:
+        return {}
+    store_ids = {order.source_store_id for order in from_store}
+    store_order_ids = {order.store_order_id for order in from_store}
+    latest: dict[tuple[int, int], tuple] = {}
+    for model in (StoreOrderLine, OrderImport):
+        for store_id, store_order_id, status_id, seen_at in model.objects.filter(
+            store_id__in=store_ids, store_order_id__in=store_order_ids
+        ).order_by().values_list("store_id", "store_order_id", "status_id", "updated_at"):
+            key = (store_id, store_order_id)
+            if key not in latest or seen_at > latest[key][1]:
+                latest[key] = (status_id, seen_at)
+    shipments: dict[int, dict[str, int]] = {}
+    for order_id, state, count in (
+        ShipmentOutbox.objects.filter(picking_order_id__in=[order.pk for order in from_store])
+        .order_by().values("picking_order_id", "state").annotate(count=Count("id"))
+        .values_list("picking_order_id", "state", "count")
+    ):
+        word = SHIPMENT_STATE_WORDS.get(state, state)
+        by_word = shipments.setdefault(order_id, {})
+        by_word[word] = by_word.get(word, 0) + count
+    side = {}
+    for order in from_store:
+        status_id, seen_at = latest.get((order.source_store_id, order.store_order_id), (None, None))
+        counts = shipments.get(order.pk, {})
+        side[order.pk] = {
+            "status_id": status_id,
+            "status_name": STORE_ORDER_STATUSES.get(status_id, f"Status {status_id}") if status_id is not None else "",
+            "status_seen_at": seen_at,
+            "shipments": [{"state": word, "count": counts[word]} for word in SHIPMENT_WORD_ORDER if word in counts],
+            "control_panel_url": store_order_control_panel_url(
+                store=order.source_store, store_order_id=order.store_order_id
+            ),
+        }
+    return side
 
 
 def _order_detail_context(request, order, pick_forms=None):
@@ -220,6 +333,7 @@ def _order_detail_context(request, order, pick_forms=None):
     return {
         "order": order,
         "lines": lines,
+        "store_side": _store_side([order]).get(order.pk),
         "can_pick": can_pick,
         "can_close": request.user.has_perm("intellitrack.close_order"),
     }
@@ -279,7 +393,17 @@ def line_pick(request, pk, line_pk):
 @require_POST
 @_needs("intellitrack.close_order")
 def order_close(request, pk):
+    """Close an order. One with units left to pick asks first: without `confirm=1` the answer is a page
+    listing what is left, whose Confirm button posts again with it (no script needed)."""
     order = _get_order(pk)
+    if request.POST.get("confirm") != "1" and order.status == PickingOrder.Status.OPEN:
+        short = [line for line in order.lines.select_related("item").order_by("line_number") if line.remaining > 0]
+        if short:
+            return render(
+                request,
+                "intellitrack/order_close_confirm.html",
+                {"order": order, "short_lines": short, "units_left": sum(line.remaining for line in short)},
+            )
     return _change_status(request, order, services.order_close, "closed")
 
 

@@ -460,7 +460,11 @@ def test_picking_every_line_closes_the_order(operator_client, wh):
 
 def test_operator_closes_and_reopens_an_order(operator_client, wh):
     url = reverse("intellitrack:order-detail", args=[wh.order.pk])
+    # The order has unpicked lines: the first post asks, the confirmed one closes.
     response = operator_client.post(reverse("intellitrack:order-close", args=[wh.order.pk]))
+    assert response.status_code == 200 and "close-confirm-form" in response.content.decode()
+    assert PickingOrder.objects.get(pk=wh.order.pk).status == PickingOrder.Status.OPEN
+    response = operator_client.post(reverse("intellitrack:order-close", args=[wh.order.pk]), {"confirm": "1"})
     assert response.status_code == 302
     assert PickingOrder.objects.get(pk=wh.order.pk).status == PickingOrder.Status.CLOSED
     assert "pick-form" not in operator_client.get(url).content.decode()
