@@ -22,5 +22,8 @@ urlpatterns = [
     path("api/", include("plugin.api.urls")),
 ]
 
-# A URL nothing answers: JSON under /api/, as the schema documents its 404s.
-handler404 = "plugin.portal.views.page_not_found"
+# The portal's own error pages (plugin/portal/errors.py); a URL nothing answers under /api/ stays JSON,
+# as the schema documents its 404s.
+handler403 = "plugin.portal.errors.permission_denied"
+handler404 = "plugin.portal.errors.page_not_found"
+handler500 = "plugin.portal.errors.server_error"
