@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from plugin.intellitrack.models import Division, Location, Site
 
-from .models import ORDER_STATUS_CHOICES, TIMEZONE_CHOICES, BasicConfiguration, StoreConnection
+from .models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
 from .selectors import default_uom_choices, store_has_item_links, store_timezone_choice_label
+from .timezones import TimezoneChoiceField, store_own_timezone, timezone_choices
 from .urlpolicy import api_base_url_problem, api_base_url_same
 
 LARGEST_ID = 2**63 - 1  # of a 64-bit primary key
@@ -24,23 +25,22 @@ class StoreConnectionForm(forms.ModelForm):
     """Shopping Cart Configuration. The access token is write-only: it is never rendered back."""
 
     access_token = forms.CharField(
-        label="Access token",
+        label="Access Token",
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
     api_base_url = forms.URLField(
-        label="API base URL",
+        label="API Base URL",
         assume_scheme="https",
         max_length=200,
         initial=StoreConnection._meta.get_field("api_base_url").default,
         help_text=StoreConnection._meta.get_field("api_base_url").help_text,
     )
     # Blank: the store's timezone (the services keep it in step with the store); a name: kept as chosen.
-    timezone = forms.ChoiceField(
+    timezone = TimezoneChoiceField(
         label="Timezone",
         required=False,
-        choices=TIMEZONE_CHOICES,
         help_text="End of Day runs at its time in this timezone unless Basic Configuration names another. "
         "The store's timezone is read by Test connection and followed until you choose one.",
     )
@@ -48,10 +48,19 @@ class StoreConnectionForm(forms.ModelForm):
     class Meta:
         model = StoreConnection
         fields = ["name", "store_hash", "api_base_url", "timezone", "inventory_location_id"]
+        labels = {
+            "name": "Name",
+            "store_hash": "Store Hash",
+            "inventory_location_id": "BigCommerce Inventory Location ID",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = [("", store_timezone_choice_label(self.instance)), *TIMEZONE_CHOICES]
+        self.fields["timezone"].choices = timezone_choices(
+            blank_label=store_timezone_choice_label(self.instance),
+            store_timezone=store_own_timezone(self.instance),
+            current=self.instance.chosen_timezone,
+        )
         if "timezone" not in (kwargs.get("initial") or {}):
             self.initial["timezone"] = self.instance.chosen_timezone
         self.fields["access_token"].help_text = (
@@ -110,8 +119,9 @@ class BasicConfigurationForm(forms.ModelForm):
     """Basic Configuration. The Site, Location and UOM lists follow the chosen Division and Site, both
     when rendering (initial or bound data) and when validating, so a tampered id is a field error."""
 
+    eod_timezone = TimezoneChoiceField(label="End of Day Timezone", required=False)
     order_statuses_to_import = forms.TypedMultipleChoiceField(
-        label="Order statuses to import",
+        label="Order Statuses to Import",
         choices=ORDER_STATUS_CHOICES,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
@@ -129,13 +139,32 @@ class BasicConfigurationForm(forms.ModelForm):
             "sync_time_to": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
         help_texts = {
+            "auto_sync_enabled": "Ticked: auto sync is on, every Sync Interval.",
+            "eod_enabled": "Ticked: once a day at this time, every linked item's stock level is sent to "
+                           "BigCommerce. Needs Last Auto Sync Completed On ticked.",
             "sync_time_from": "Optional: auto sync cycles run only between these local times (End of Day "
                               "timezone). A range ending before it starts runs over midnight.",
+            "quantity_scope": "Which IntelliTrack stock counts toward the level sent to BigCommerce.",
         }
+        # The vendor's wording and casing (IntelliTrack for BigCommerce's Basic Configuration tab).
         labels = {
-            "auto_sync_enabled": "Auto sync on (Last Auto Sync Completed On)",
-            "last_auto_sync_completed_on": "Last Auto Sync Completed On",
-            "eod_enabled": "End of Day Processing on",
+            "default_division": "Default Division",
+            "default_uom": "Default UOM",
+            "default_site": "Default Site",
+            "default_location": "Default Location",
+            "create_item_using": "Create Item Using",
+            "quantity_scope": "Quantity Scope",
+            "auto_sync_enabled": "Last Auto Sync Completed On",
+            "last_auto_sync_completed_on": "Completed on (date and time)",
+            "sync_interval_minutes": "Sync Interval (minutes)",
+            "sync_time_from": "Sync Time Range: from",
+            "sync_time_to": "Sync Time Range: to",
+            "eod_enabled": "End of Day Processing Time",
+            "eod_time": "Processing time",
+            "stock_decreased_when_order_placed": "Stock Decreased When Order Placed",
+            "fulfillment_mode": "Fulfillment Mode",
+            "sync_enabled": "Sync Enabled",
+            "allow_writes_to_bigcommerce": "Allow Writes to BigCommerce",
         }
         error_messages = {
             "default_uom": {"invalid_choice": "Choose a UOM of the chosen division whose each-count is 1."},
@@ -155,6 +184,13 @@ class BasicConfigurationForm(forms.ModelForm):
             f"Only data changed after this moment is synced; set it back to re-sync a window ({settings.TIME_ZONE})."
         )
         store = self.instance.store if self.instance.store_id else None
+        self.fields["eod_timezone"].choices = timezone_choices(
+            blank_label="the store's timezone" if store is None
+            else f"the connection's timezone ({store.timezone})" if store.timezone_chosen
+            else f"the store's timezone ({store.timezone})",
+            store_timezone=store_own_timezone(store) if store else "",
+            current=self.instance.eod_timezone,
+        )
         self.fields["eod_timezone"].help_text = (
             "Blank: the store's timezone."
             if store is None

@@ -194,7 +194,7 @@ def test_cart_configuration_token_is_write_only(users, store):
     client = client_for(users["admin"])
     url = reverse("configuration:cart", args=[store.pk])
     page = assert_no_token(client.get(url)).content.decode()
-    assert "Leave blank to keep the saved token" in page and "replace token" in page
+    assert "Leave blank to keep the saved token" in page and "replace it." in page
     assert re.search(r'<input type="password" name="access_token"[^>]*>', page)
     data = {"name": store.name, "store_hash": store.store_hash, "api_base_url": store.api_base_url,
             "timezone": "UTC", "inventory_location_id": "2", "access_token": ""}
