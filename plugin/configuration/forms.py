@@ -263,3 +263,130 @@ class BasicConfigurationForm(forms.ModelForm):
             if not cleaned.get("eod_time") and "eod_time" not in self.errors:
                 self.add_error("eod_time", "Enter the End of Day time.")
         return cleaned
+
+# ----- the store's inventory locations (Basic Configuration tab) ---------------------------------------
+
+class LocationMappingForm(forms.Form):
+    """One of the store's locations: the IntelliTrack site (or single location of it) it shows."""
+
+    store_location_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), required=False, label="IntelliTrack site",
+        error_messages={"invalid_choice": "Choose a site of the store's division (the Default Division)."},
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.none(), required=False, label="IntelliTrack location",
+        error_messages={"invalid_choice": "Choose a location of the chosen site."},
+    )
+
+    def __init__(self, *args, division_id=None, known=None, default_location_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.known = known or {}
+        self.default_location_id = default_location_id
+        self.fields["site"].queryset = Site.objects.filter(division_id=division_id)
+        self.fields["location"].queryset = Location.objects.filter(site__division_id=division_id)
+        site_id = self._chosen_site_id()
+        self.location_choices = list(Location.objects.filter(site_id=site_id, site__division_id=division_id)) \
+            if site_id else []
+
+    def _chosen_site_id(self):
+        raw = self.data.get(self.add_prefix("site")) if self.is_bound else self.initial.get("site")
+        raw = getattr(raw, "pk", raw)
+        try:
+            value = int(raw) if raw not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+        return value if value is not None and 0 < value <= LARGEST_ID else None
+
+    @property
+    def store_location(self):
+        """The saved row this form shows (None for a tampered id)."""
+        raw = self.data.get(self.add_prefix("store_location_id")) if self.is_bound \
+            else self.initial.get("store_location_id")
+        try:
+            return self.known.get(int(raw))
+        except (TypeError, ValueError):
+            return None
+
+    def clean_store_location_id(self):
+        location_id = self.cleaned_data["store_location_id"]
+        if location_id not in self.known:
+            raise forms.ValidationError(
+                f"The store has no location {location_id} (as last read): press Refresh locations.")
+        return location_id
+
+    def clean(self):
+        cleaned = super().clean()
+        site, location = cleaned.get("site"), cleaned.get("location")
+        if location is not None and site is None and "site" not in self.errors:
+            self.add_error("site", "Choose the site of this location.")
+        elif location is not None and site is not None and location.site_id != site.pk:
+            self.add_error("location", "Choose a location of the chosen site.")
+        return cleaned
+
+
+class BaseLocationMappingFormSet(forms.BaseFormSet):
+    """Every known location of the store, one row each; a site is used by one location at most (the
+    default location's is the Basic Configuration's Default Site)."""
+
+    def __init__(self, *args, configuration=None, known=None, default_location_id=None, **kwargs):
+        self.configuration = configuration
+        self.known = known or {}
+        self.default_location_id = default_location_id
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {"division_id": self.configuration.default_division_id if self.configuration else None,
+                "known": self.known, "default_location_id": self.default_location_id}
+
+    def clean(self):
+        if any(self.errors):
+            return
+        config = self.configuration
+        default_id = self.default_location_id
+        default_site_id = config.default_site_id if config else None
+        seen_ids = set()
+        used_sites = {default_site_id: default_id} if default_site_id else {}
+        mapped_others = 0
+        for form in self.forms:
+            location_id = form.cleaned_data.get("store_location_id")
+            if location_id in seen_ids:
+                form.add_error("store_location_id", f"Location {location_id} is listed twice.")
+                continue
+            seen_ids.add(location_id)
+            site = form.cleaned_data.get("site")
+            if location_id == default_id or site is None:
+                continue
+            mapped_others += 1
+            if site.pk in used_sites:
+                owner = used_sites[site.pk]
+                form.add_error("site", (
+                    f"Site {site} already shows the stock of the default location {owner} (the Default Site)."
+                    if owner == default_id else f"Site {site} is already mapped to location {owner}."))
+            else:
+                used_sites[site.pk] = location_id
+        if mapped_others and not (config and config.defaults_complete):
+            raise forms.ValidationError(
+                "Save the Basic Configuration's Division, Site, Location and UOM first: they are what the "
+                "default location shows.")
+        if mapped_others and config and config.quantity_scope == BasicConfiguration.QuantityScope.DIVISION:
+            raise forms.ValidationError(
+                "The quantity scope is the whole Division: the default location would show every site's stock "
+                "again. Choose Default Site or Default Location as the scope to map more locations.")
+
+
+LocationMappingFormSet = forms.formset_factory(LocationMappingForm, formset=BaseLocationMappingFormSet, extra=0,
+                                               can_delete=False)
+
+
+class DefaultLocationForm(forms.Form):
+    """Which of the store's locations is the default (today's single location)."""
+
+    default_location_id = forms.TypedChoiceField(
+        coerce=int, label="Default location", widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "The store has no location %(value)s (as last read): press Refresh."},
+    )
+
+    def __init__(self, *args, known=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["default_location_id"].choices = [(location_id, str(location_id)) for location_id in (known or {})]

@@ -211,3 +211,37 @@ class BasicConfiguration(models.Model):
         return all(
             [self.default_division_id, self.default_site_id, self.default_location_id, self.default_uom_id]
         )
+
+class StoreInventoryLocation(models.Model):
+    """One of the store's BigCommerce inventory locations (as the last Refresh read them) and the
+    IntelliTrack site, or single location of a site, whose stock it shows.
+
+    The store's `inventory_location_id` is the default location: it shows the Basic Configuration's
+    Default Site/Location (its quantity scope, exactly as with one location) and it alone carries what
+    open orders hold (see plugin/sync/locations.py). Every other location shows its own site (or
+    location) and is sent nothing while it has no site. Changed only by plugin.configuration.locations."""
+
+    store = models.ForeignKey(StoreConnection, on_delete=models.CASCADE, related_name="inventory_locations")
+    store_location_id = models.PositiveIntegerField(
+        "BigCommerce location id", validators=[MinValueValidator(1), MaxValueValidator(2**31 - 1)]
+    )
+    code = models.CharField(max_length=100, blank=True)
+    label = models.CharField(max_length=255, blank=True)
+    enabled = models.BooleanField(default=True)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name="IntelliTrack site")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name="IntelliTrack location",
+                                 help_text="Blank: the whole site.")
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["store_id", "store_location_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "store_location_id"], name="store_inventory_location_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.store_id}: location {self.store_location_id} ({self.code or self.label})"

@@ -6,12 +6,21 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plugin.audit.selectors import configuration_history
+from plugin.bigcommerce.errors import BigCommerceError
 
-from .forms import LARGEST_ID, BasicConfigurationForm, StoreConnectionForm
+from .forms import (
+    LARGEST_ID,
+    BasicConfigurationForm,
+    DefaultLocationForm,
+    LocationMappingFormSet,
+    StoreConnectionForm,
+)
+from .locations import location_mapping_update, store_locations_list, store_locations_read
 from .models import StoreConnection
 from .selectors import master_data_options, store_get, store_status
 from .services import (
@@ -114,7 +123,75 @@ def basic_configuration(request, pk):
     if not can_change:
         for form_field in form.fields.values():
             form_field.disabled = True
-    return render(request, "configuration/basic.html", _tab_context(request, store, "basic", form=form))
+    return render(request, "configuration/basic.html",
+                  _tab_context(request, store, "basic", form=form, **_location_forms(request, store)))
+
+
+# ----- the store's inventory locations, on the Basic Configuration tab -----------------------------
+
+def _location_forms(request, store: StoreConnection, data=None) -> dict:
+    """The location table's forms: the default location choice and one mapping row per known location."""
+    rows = store_locations_list(store=store)
+    known = {row.store_location_id: row for row in rows}
+    default_id = int(store.inventory_location_id)
+    if data is not None:
+        raw_default = data.get("default_location_id", "")
+        default_id = int(raw_default) if raw_default.isascii() and raw_default.isdigit() and \
+            int(raw_default) in known else default_id
+    default_form = DefaultLocationForm(data, known=known, initial={"default_location_id": default_id})
+    formset = LocationMappingFormSet(
+        data, prefix="locations", configuration=store.basic_configuration, known=known, default_location_id=default_id,
+        initial=[{"store_location_id": row.store_location_id, "site": row.site_id, "location": row.location_id}
+                 for row in rows])
+    if not request.user.has_perm(CHANGE_CONFIGURATION_PERMISSION):
+        for form in [default_form, *formset.forms]:
+            for form_field in form.fields.values():
+                form_field.disabled = True
+    return {"location_rows": [(form.store_location, form) for form in formset.forms],
+            "location_formset": formset, "default_location_form": default_form,
+            "default_location_id": default_id, "default_location_known": default_id in known}
+
+
+@login_required
+@require_POST
+def location_mapping(request, pk):
+    _require(request, CHANGE_CONFIGURATION_PERMISSION)
+    store = _store_or_404(pk)
+    forms = _location_forms(request, store, data=request.POST)
+    default_form, formset = forms["default_location_form"], forms["location_formset"]
+    if default_form.is_valid() and formset.is_valid():
+        location_mapping_update(store=store, user=request.user,
+                                default_location_id=default_form.cleaned_data["default_location_id"],
+                                rows=[form.cleaned_data for form in formset.forms])
+        messages.success(request, "Location mapping saved.")
+        return redirect(reverse("configuration:basic", kwargs={"pk": store.pk}) + "#store-locations")
+    messages.error(request, "The location mapping was not saved: correct the rows marked below.")
+    form = BasicConfigurationForm(instance=store.basic_configuration)
+    return render(request, "configuration/basic.html", _tab_context(request, store, "basic", form=form, **forms))
+
+
+@login_required
+@require_POST
+def locations_refresh(request, pk):
+    """Read the store's inventory locations (every page) and keep each known one's mapping."""
+    _require(request, CHANGE_CONFIGURATION_PERMISSION)
+    store = _store_or_404(pk)
+    try:
+        outcome = store_locations_read(store=store, user=request.user)
+    except BigCommerceError as exc:
+        messages.error(request, f"The store's locations could not be read: {exc}")
+    else:
+        text = f"Read {outcome.listed} location(s) from the store"
+        if outcome.added:
+            text += f"; new: {', '.join(map(str, outcome.added))}"
+        if outcome.removed:
+            text += f"; no longer in the store (removed): {', '.join(map(str, outcome.removed))}"
+        messages.success(request, text + ".")
+        if outcome.default_missing:
+            messages.warning(request, f"The default location {store.inventory_location_id} is not among the "
+                                      "store's locations: choose another default.")
+    return redirect(reverse("configuration:basic", kwargs={"pk": store.pk}) + "#store-locations")
+
 
 
 

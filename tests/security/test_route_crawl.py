@@ -48,6 +48,9 @@ TABLE = {
     "configuration:store-detail": (PAGE_VIEW, (LOGIN, 403, 403, 403, 200)),
     "configuration:basic": (PAGE_VIEW, (LOGIN, 403, 403, 403, 200)),
     "configuration:basic-options": PAGE_READ_ONLY,
+    # Admin: an empty mapping form is shown again with its errors (200); a refresh redirects to the tab.
+    "configuration:location-mapping": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 403, 200)),
+    "configuration:locations-refresh": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 403, 302)),
     "configuration:cart": (PAGE_VIEW, (LOGIN, 403, 403, 403, 200)),
     "configuration:connection-test": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 302, 302)),
     "configuration:sync": PAGE_READ_ONLY,

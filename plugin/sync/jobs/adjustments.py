@@ -39,8 +39,9 @@ from django.db.models.functions import Coalesce, Greatest
 
 from plugin.bigcommerce.errors import BigCommerceError, OutcomeUnknownError, ValidationError
 
-from .. import holds, runs
+from .. import holds, locations, runs
 from ..models import AdjustmentBatch, StoreItemLink, StoreSyncState, SyncRun, SyncRunItem
+from .adjustments_locations import adjustments_export_locations
 from .context import JobContext
 from .eod import MAX_REFUSED_ROUNDS, _refused_indexes
 
@@ -114,6 +115,12 @@ def adjustments_export_run(ctx: JobContext) -> dict:
         summary.update(ledger_from=start, ledger_to=start, waiting_for_end_of_day=True,
                        note="An End of Day of this store is running: nothing was sent; the changes wait for it.")
         return summary
+    # --- multi-location branch: a store with more than one mapped inventory location (see
+    # plugin/sync/locations.py) sends each row to its own location; one location goes on below.
+    location_mapping = locations.mapping_for(ctx)
+    if location_mapping.is_multi:
+        return adjustments_export_locations(ctx, location_mapping, summary=summary, start=start, dry_run=dry_run)
+    # --- end of the multi-location branch
 
     received_before = ctx.client.received("POST", RELATIVE_PATH)
     tally = _Tally()

@@ -23,10 +23,11 @@ from django.db.models.functions import Coalesce, Greatest
 from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
 from plugin.intellitrack.models import InventoryTransaction
 
-from .. import binder, holds, runs
+from .. import binder, holds, locations, runs
 from ..mappers import StoreLevels, inventory_levels_add
 from ..models import AdjustmentBatch, StoreSyncState, SyncRunItem
 from .context import JobContext
+from .eod_locations import eod_export_locations
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,12 @@ def eod_export_run(ctx: JobContext) -> dict:
     held (with the statement that makes them one snapshot), one streamed read of the links, then (at the end) one COPY of the item outcomes, one UPDATE
     of the links joined to them and one of the run's counters. Progress between them is written on a
     timer (runs.RunProgress), never per batch."""
+    # --- multi-location branch: a store with more than one mapped inventory location (see
+    # plugin/sync/locations.py) is sent per-location levels by eod_locations; one location goes on below.
+    location_mapping = locations.mapping_for(ctx)
+    if location_mapping.is_multi:
+        return eod_export_locations(ctx, location_mapping)
+    # --- end of the multi-location branch
     run, store, config = ctx.run, ctx.store, ctx.config
     dry_run, dry_reason = eod_is_dry_run(ctx)
     behaviors = holds.stock_behaviors_known(store)

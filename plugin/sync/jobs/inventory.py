@@ -1,5 +1,8 @@
 """Import inventory (BigCommerce -> IntelliTrack): the store's on-hand at its configured location becomes
-the on-hand of the linked item at the default Division-Site-Location, in the default UOM.
+the on-hand of the linked item at the default Division-Site-Location, in the default UOM. A store with
+several mapped locations (plugin/sync/locations.py) has each mapped location's level read into its own
+site's location (the mapped location, or the site's first by code); open orders' holds are added back
+at the default location only, where they are counted.
 
 Only items with no stock record there yet are set, unless the run was started with overwrite confirmed.
 Inventory rows of products not imported (no link) are reported.
@@ -9,12 +12,13 @@ placed" the store no longer counts units set aside for orders that are still on 
 of Day after go-live changes no level that nothing physical changed. The open orders are read (with their
 lines) first, and the first inventory import marks when IntelliTrack started holding the store's stock."""
 from collections import Counter
+from typing import NamedTuple
 
 from django.utils import timezone
 
 from plugin.intellitrack.gateway import StockRow
 
-from .. import binder, holds, runs
+from .. import binder, holds, locations, runs
 from ..mappers import StoreLevels, inventory_levels_add
 from ..models import StoreItemLink, SyncRunItem
 from .adjustments import adjustments_start_at_go_live
@@ -28,16 +32,37 @@ OK, FAILED, SKIPPED = SyncRunItem.Outcome.OK, SyncRunItem.Outcome.FAILED, SyncRu
 STOCK_SET = {"set": "set_stock", "overwritten": "overwritten", "unchanged": "unchanged"}
 
 
+class _Target(NamedTuple):
+    store_location_id: int
+    landing_location_id: int | None  # the IntelliTrack location the level lands at
+    holds: bool  # the default location: what open orders hold is added back
+    name: str  # "" with one location (the run items' keys stay as they were)
+
+
+def _targets(ctx: JobContext) -> list[_Target]:
+    """Where each mapped store location's levels land: the default location at the Basic Configuration's
+    Default Location, with what open orders hold added back; each other mapped location at its own
+    location (or its site's first location), as read (see plugin/sync/locations.py)."""
+    mapping = locations.mapping_for(ctx)
+    if not mapping.is_multi:
+        return [_Target(ctx.store.inventory_location_id, ctx.config.default_location_id, True, "")]
+    return [_Target(scope.store_location_id, scope.landing_location_id, scope.is_default,
+                    scope.mapped.code or str(scope.store_location_id))
+            for scope in locations.location_scopes(ctx.config, mapping)]
+
+
 def inventory_import_run(ctx: JobContext) -> dict:
     run, store = ctx.run, ctx.store
     overwrite = bool(run.options.get("overwrite"))
     location_id = store.inventory_location_id
+    targets = _targets(ctx)
     only = None
     refs = runs.run_retry_refs(run)
     if refs is not None:
         only = {ref for ref in refs if isinstance(ref, tuple)}
-    runs.run_set_total(run=run, total=len(only) if only is not None else collection_total(
-        ctx.client, f"/inventory/locations/{int(location_id)}/items"))
+    runs.run_set_total(run=run, total=len(only) * len(targets) if only is not None else sum(
+        collection_total(ctx.client, f"/inventory/locations/{int(target.store_location_id)}/items")
+        for target in targets))
     state = holds.sync_state(store)
     if state.go_live_at is None:
         state.go_live_at = timezone.now()
@@ -46,26 +71,31 @@ def inventory_import_run(ctx: JobContext) -> dict:
     tracked = orders_track_open(ctx)
     held = holds.holds_compute(store=store, gateway=ctx.gateway).by_item
     counts = Counter()
-    # A product tracked by product is listed once per variant: its stock is taken once (ids only: small).
-    products_done: set[int] = set()
-    for page in ctx.client.iter_inventory_item_pages(location_id=location_id):
-        outcomes = _inventory_page_apply(ctx, page, held=held, overwrite=overwrite, only=only,
-                                         products_done=products_done)
-        counts.update(o.action for o in outcomes)
-        # Progress counts inventory entries (what the total counts); outcomes count items.
-        runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock,
-                              processed=len(page) if only is None else len(outcomes))
-    return {"overwrite": overwrite, "location_id": location_id, "actions": dict(counts),
-            "open_orders": tracked["held_orders"], "stock_behavior": tracked["stock_behavior"],
-            "units_added_back": sum(value for value in held.values() if value > 0)}
+    for target in targets:
+        # A product tracked by product is listed once per variant: its stock is taken once (ids only: small).
+        products_done: set[int] = set()
+        for page in ctx.client.iter_inventory_item_pages(location_id=target.store_location_id):
+            outcomes = _inventory_page_apply(ctx, page, held=held if target.holds else {}, overwrite=overwrite,
+                                             only=only, products_done=products_done, target=target)
+            counts.update(o.action for o in outcomes)
+            # Progress counts inventory entries (what the total counts); outcomes count items.
+            runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock,
+                                  processed=len(page) if only is None else len(outcomes))
+    summary = {"overwrite": overwrite, "location_id": location_id, "actions": dict(counts),
+               "open_orders": tracked["held_orders"], "stock_behavior": tracked["stock_behavior"],
+               "units_added_back": sum(value for value in held.values() if value > 0)}
+    if len(targets) > 1:
+        summary["locations"] = {str(t.store_location_id): t.landing_location_id for t in targets}
+    return summary
 
 
 def _inventory_page_apply(ctx: JobContext, page: list[dict], *, held: dict, overwrite: bool, only,
-                          products_done: set[int]) -> list[runs.ItemOutcome]:
-    """One page of the store's inventory entries: set the linked items' on-hand to the store's level plus
-    what open orders hold (only where IntelliTrack holds no stock there yet, unless overwriting)."""
+                          products_done: set[int], target: _Target) -> list[runs.ItemOutcome]:
+    """One page of the store's inventory entries at `target`'s store location: set the linked items'
+    on-hand at its IntelliTrack location to the store's level plus what open orders hold (only where
+    IntelliTrack holds no stock there yet, unless overwriting)."""
     store, config, run = ctx.store, ctx.config, ctx.run
-    location_id = store.inventory_location_id
+    location_id = target.store_location_id
     levels = inventory_levels_add(StoreLevels(), page, location_id=location_id)
     product_ids = {int((e.get("identity") or {}).get("product_id") or 0) for e in page}
     links = binder.links_for_products(store=store, product_ids=product_ids)
@@ -85,6 +115,8 @@ def _inventory_page_apply(ctx: JobContext, page: list[dict], *, held: dict, over
         if only is not None and tuple(ref) not in only:
             continue
         key = identity.get("sku") or f"{product_id}/{variant_id}"
+        if target.name:
+            key = f"{key} @ {target.name}"
         if link is None:
             outcomes.append(runs.ItemOutcome(
                 key=key, outcome=SKIPPED, action="not_linked",
@@ -97,6 +129,8 @@ def _inventory_page_apply(ctx: JobContext, page: list[dict], *, held: dict, over
         item_held = int(held.get(link["item_id"], 0))
         qty = max(0, store_level + item_held)
         detail = {"ref": ref, "item": link["item__item_number"], "store_level": store_level, "held": item_held}
+        if target.name:
+            detail["location_id"] = location_id
         if qty == 0:
             outcomes.append(runs.ItemOutcome(key=key, outcome=SKIPPED, action="none_in_store",
                                              reason="The store holds none at this location.",
@@ -105,7 +139,7 @@ def _inventory_page_apply(ctx: JobContext, page: list[dict], *, held: dict, over
         wanted.append((key, detail, link["item_id"], qty))
     if wanted:
         results = ctx.gateway.initial_stock_set(
-            location_id=config.default_location_id,
+            location_id=target.landing_location_id,
             uom_id=config.default_uom_id,
             rows=[StockRow(item_id=item_id, quantity=qty) for _, _, item_id, qty in wanted],
             overwrite=overwrite,
@@ -141,12 +175,13 @@ def inventory_initial_stock(ctx: JobContext, *, product_ids) -> list[runs.ItemOu
         return []
     held = holds.holds_compute(store=ctx.store, gateway=ctx.gateway).by_item
     outcomes: list[runs.ItemOutcome] = []
-    products_done: set[int] = set()
-    for start in range(0, len(ids), 250):
-        for page in ctx.client.iter_inventory_item_pages(location_id=ctx.store.inventory_location_id,
-                                                         product_id__in=ids[start:start + 250]):
-            outcomes += _inventory_page_apply(ctx, page, held=held, overwrite=False, only=None,
-                                              products_done=products_done)
+    for target in _targets(ctx):
+        products_done: set[int] = set()
+        for start in range(0, len(ids), 250):
+            for page in ctx.client.iter_inventory_item_pages(location_id=target.store_location_id,
+                                                             product_id__in=ids[start:start + 250]):
+                outcomes += _inventory_page_apply(ctx, page, held=held if target.holds else {}, overwrite=False,
+                                                  only=None, products_done=products_done, target=target)
     # Entries with nothing to set are not news here: keep what was set and what went wrong.
     return [o for o in outcomes if o.action not in ("none_in_store", "kept", "not_linked")]
 

@@ -1,0 +1,229 @@
+"""End of Day for a store with more than one mapped inventory location (plugin/sync/locations.py says
+what each location is sent). eod.eod_export_run hands over to `eod_export_locations` only then; a store
+with one location never comes here.
+
+Like the single-location End of Day: one snapshot (REPEATABLE READ, the ledger locked in SHARE mode) of
+on-hand per location scope (one aggregate per mapped location) and of holds; the links streamed once;
+absolute levels as (unit, location) pairs, pairs of several locations sharing a request, at most 2000 a
+request; a refusal naming single items takes those out and resends the rest; the run's item rows loaded
+at the end. Each pair is one run item: the default location's pairs carry the single-location action
+(`set_level`, so the links' last_exported_qty and absolute_ledger_id are the default location's), the
+other locations' pairs `set_level_at_location`. A dry run reads every mapped location's levels and
+records the drift."""
+import logging
+from collections.abc import Iterator
+
+from django.db import connection, transaction
+
+from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
+from plugin.intellitrack.models import InventoryTransaction
+
+from .. import binder, holds, runs
+from ..locations import LocationScope, level_at, location_scopes
+from ..mappers import StoreLevels, inventory_levels_add
+from ..models import SyncRunItem
+from .context import JobContext
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000  # (unit, location) pairs a request
+LOCATION_SET_ACTION = "set_level_at_location"
+LOCATION_DRY_RUN_ACTION = "dry_run_at_location"
+
+
+def _snapshot(ctx: JobContext, scopes: list[LocationScope]):
+    """On-hand per location scope, holds, and the ledger's last id, in one snapshot (see
+    eod.stock_snapshot for why)."""
+    ledger_table = InventoryTransaction._meta.db_table
+
+    def read(lock: bool):
+        with connection.cursor() as cursor:
+            if lock:
+                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(ledger_table)} IN SHARE MODE")
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(ledger_table)}")
+            ledger_max = int(cursor.fetchone()[0])
+        held = holds.holds_compute(store=ctx.store, gateway=ctx.gateway)
+        on_hand = {scope.store_location_id: ctx.gateway.on_hand_by_item(item_ids=None, **scope.on_hand_kwargs)
+                   for scope in scopes}
+        return on_hand, held, ledger_max
+
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return read(lock=False)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # must come first
+        return read(lock=True)
+
+
+def _store_levels(ctx: JobContext, scopes: list[LocationScope], progress) -> dict[int, StoreLevels]:
+    levels = {}
+    for scope in scopes:
+        found = levels[scope.store_location_id] = StoreLevels()
+        for page in ctx.client.iter_inventory_item_pages(location_id=scope.store_location_id):
+            inventory_levels_add(found, page, location_id=scope.store_location_id)
+            progress.tick()
+    return levels
+
+
+def _pairs(links: Iterator, scopes: list[LocationScope]) -> Iterator[list]:
+    """(link, scope) pairs, BATCH at a time, the locations of one link side by side."""
+    batch = []
+    for link in links:
+        for scope in scopes:
+            batch.append((link, scope))
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def eod_export_locations(ctx: JobContext, mapping) -> dict:
+    from .eod import (
+        DRY_RUN_ACTION,
+        SET_LEVEL_ACTION,
+        _absolute_requests_received,
+        _record,
+        adjustments_supersede,
+        eod_is_dry_run,
+    )
+
+    run, store, config = ctx.run, ctx.store, ctx.config
+    dry_run, dry_reason = eod_is_dry_run(ctx)
+    behaviors = holds.stock_behaviors_known(store)
+    scopes = location_scopes(config, mapping)
+    link_ids = None
+    refs = runs.run_retry_refs(run)
+    if refs is not None:
+        link_ids = [ref for ref in refs if isinstance(ref, int)]
+    links_total = len(link_ids) if link_ids is not None else binder.links_count(store=store)
+    runs.run_set_total(run=run, total=links_total * len(scopes))
+    progress = runs.RunProgress(run=run, lock=ctx.lock)
+    on_hand, held, ledger_max = _snapshot(ctx, scopes)
+    held_by_item = held.by_item
+    remote = _store_levels(ctx, scopes, progress) if dry_run else None
+    spool = runs.RunItemSpool(run=run)
+    received_before = _absolute_requests_received(ctx)
+    drifted = 0
+    capped = 0
+    try:
+        for pairs in _pairs(binder.links_iter(store=store, link_ids=link_ids, chunk=BATCH), scopes):
+            quantities = []
+            for link, scope in pairs:
+                level, was_capped = level_at(scope, on_hand=int(on_hand[scope.store_location_id].get(link.item_id, 0)),
+                                             held=int(held_by_item.get(link.item_id, 0)))
+                capped += was_capped
+                quantities.append(level)
+            if dry_run:
+                outcomes = []
+                for (link, scope), qty in zip(pairs, quantities, strict=True):
+                    before = remote[scope.store_location_id].level_for(
+                        tracking=link.tracking, product_id=link.product_id, variant_id=link.variant_id)
+                    drift = None if before is None else qty - before
+                    drifted += 1 if drift else 0
+                    outcomes.append(runs.ItemOutcome(
+                        key=_key(link, scope), outcome=SyncRunItem.Outcome.OK,
+                        action=DRY_RUN_ACTION if scope.is_default else LOCATION_DRY_RUN_ACTION,
+                        reason="" if before is not None else "The store reports no level at this location.",
+                        quantity_before=before, quantity_after=qty,
+                        detail=_detail(link, scope, on_hand, held_by_item, drift=drift)))
+            else:
+                outcomes = _send_pairs(ctx, pairs, quantities, on_hand, held_by_item, progress,
+                                       set_action=SET_LEVEL_ACTION)
+            spool.add(outcomes)
+            progress.tick(len(pairs))
+    except Exception:
+        try:
+            _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max)
+        except Exception:
+            logger.exception("End of Day run %s: the items sent before the failure could not be recorded", run.pk)
+        raise
+    else:
+        _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max)
+    finally:
+        spool.close()
+    if held.settled:
+        holds.holds_settle(held.settled)
+    if not dry_run and link_ids is None:
+        adjustments_supersede(store=store, ledger_id=ledger_max, eod_run=run)
+    summary = {"dry_run": dry_run, "write_requests": _absolute_requests_received(ctx) - received_before,
+               "location_id": store.inventory_location_id,
+               "locations": [scope.store_location_id for scope in scopes],
+               "holds_at_location": store.inventory_location_id, "progress_writes": progress.writes,
+               "stock_behavior": behaviors.default, "order_lines_held": held.lines, "capped_items": capped}
+    warning = holds.stock_behavior_warning(expected_order_placed=config.stock_decreased_when_order_placed,
+                                           behavior=behaviors.default)
+    if warning:
+        summary["warning"] = warning
+    if dry_run:
+        summary.update(dry_run_reason=dry_reason, drifted_items=drifted)
+    return summary
+
+
+def _key(link, scope: LocationScope) -> str:
+    return f"{link.sku or link.item.item_number} @ {scope.mapped.code or scope.store_location_id}"
+
+
+def _detail(link, scope: LocationScope, on_hand, held, **extra) -> dict:
+    return {
+        "ref": link.id,
+        "location_id": scope.store_location_id,
+        "product_id": link.product_id,
+        "variant_id": link.variant_id,
+        "item": link.item.item_number,
+        "on_hand": int(on_hand[scope.store_location_id].get(link.item_id, 0)),
+        "held": int(held.get(link.item_id, 0)) if scope.is_default else 0,
+        **extra,
+    }
+
+
+def _send_pairs(ctx: JobContext, pairs, quantities, on_hand, held, progress, *, set_action: str) -> list:
+    """Send one request's pairs; a refusal naming single items takes those out and resends the rest."""
+    from .eod import ADJUSTMENT_REASON, MAX_REFUSED_ROUNDS, _refused_indexes
+
+    pending = list(range(len(pairs)))
+    refused: dict[int, str] = {}
+    transaction_id = ""
+    for round_ in range(MAX_REFUSED_ROUNDS + 1):
+        if not pending:
+            break
+        items = [{"location_id": pairs[i][1].store_location_id, **pairs[i][0].inventory_identity,
+                  "quantity": quantities[i]} for i in pending]
+        try:
+            transaction_id = _absolute_with_one_resend(ctx, items, progress, reason=ADJUSTMENT_REASON)
+            break
+        except ValidationError as exc:
+            bad = _refused_indexes(exc, len(pending))
+            if not bad or round_ == MAX_REFUSED_ROUNDS:
+                for i in pending:
+                    refused[i] = f"BigCommerce refused the batch: {exc.message}"
+                pending = []
+                break
+            for index in bad:
+                refused[pending[index]] = str(exc.errors.get(f"items.{index}") or exc.errors.get(f"items[{index}]")
+                                              or exc.message)
+            pending = [i for n, i in enumerate(pending) if n not in bad]
+    sent = set(pending)
+    outcomes = []
+    for index, ((link, scope), qty) in enumerate(zip(pairs, quantities, strict=True)):
+        action = set_action if scope.is_default else LOCATION_SET_ACTION
+        if index in sent:
+            outcomes.append(runs.ItemOutcome(
+                key=_key(link, scope), outcome=SyncRunItem.Outcome.OK, action=action,
+                quantity_before=link.last_exported_qty if scope.is_default else None, quantity_after=qty,
+                store_transaction_id=transaction_id, detail=_detail(link, scope, on_hand, held)))
+        else:
+            outcomes.append(runs.ItemOutcome(
+                key=_key(link, scope), outcome=SyncRunItem.Outcome.FAILED, action=action,
+                reason=refused.get(index, "Not sent."), quantity_after=qty,
+                detail=_detail(link, scope, on_hand, held)))
+    return outcomes
+
+
+def _absolute_with_one_resend(ctx: JobContext, items: list[dict], progress, *, reason: str) -> str:
+    try:
+        return ctx.client.adjust_absolute(items, reason=reason)[0]
+    except (TransientError, OutcomeUnknownError) as exc:
+        logger.warning("End of Day batch for store %s failed once (%s); sending it again", ctx.store.pk, exc)
+        progress.tick()
+        return ctx.client.adjust_absolute(items, reason=reason)[0]

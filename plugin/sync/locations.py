@@ -1,0 +1,116 @@
+"""Stores with several mapped inventory locations: what each location is sent.
+
+The mapping (plugin.configuration.locations) gives every store location an IntelliTrack scope: the
+default location keeps the Basic Configuration's (Default Site, or Default Location, as the quantity
+scope says: exactly today's single location), every other mapped location its own site, or a single
+location of a site. A store with only the default location mapped never comes here: the jobs keep their
+single-location path unchanged.
+
+    level(location) = on_hand(location's scope) - held(location)
+
+**Holds count against the default location.** An order placed in the store takes its units off a
+location the order does not name: BigCommerce's v2 orders carry no location for a line unless the order
+has a fulfillment (pickup) location, and the store takes stock from its default location otherwise. So
+`held(default) = held` of decision 18 (what every store order holds and IntelliTrack has not picked, or
+picked but not shipped under "completed or shipped"), and `held(other) = 0`. Picks of store orders lower
+on-hand where they are picked: a pick at a non-default location's site lowers that location's level and
+raises the default's by the same units (its holds shrink); a pick at the default's site changes nothing
+(on-hand and holds drop together), as with one location. The stock of a store order is therefore taken
+from the default location first; keep the store's default location (location 1, where the store takes
+the stock of orders without a fulfillment location) as the default of the mapping.
+
+The adjustment export attributes each ledger row to the mapped location whose scope holds the row's
+site (or location) and sends the change to that location only; a row outside every mapped scope sends
+nothing. Absolute levels of several locations share a request: items are (unit, location) pairs, at
+most 2000 a request."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from plugin.configuration.locations import LocationMapping, MappedLocation, location_mapping_get
+from plugin.intellitrack.models import Location
+
+from . import holds
+
+DEFAULT_LOCATION = "default_location"
+DEFAULT_SITE = "default_site"
+
+
+@dataclass(frozen=True)
+class LocationScope:
+    """One mapped store location and where its stock is in IntelliTrack."""
+
+    mapped: MappedLocation
+    on_hand_kwargs: dict  # for gateway.on_hand_by_item
+    landing_location_id: int | None  # where the inventory import puts the store's level
+
+    @property
+    def store_location_id(self) -> int:
+        return self.mapped.store_location_id
+
+    @property
+    def is_default(self) -> bool:
+        return self.mapped.is_default
+
+
+def mapping_for(ctx) -> LocationMapping:
+    """The job's store's location mapping (one query); `.is_multi` says whether this module applies."""
+    return location_mapping_get(store=ctx.store, config=ctx.config)
+
+
+def location_scopes(config, mapping: LocationMapping) -> list[LocationScope]:
+    """The default location first (the Basic Configuration's scope), then the others. A location mapped
+    to a whole site takes the inventory import's stock at the site's first location by code (one query
+    for every such site)."""
+    whole_sites = {m.site_id for m in mapping.others if m.location_id is None}
+    first_location = {}
+    for location_id, site_id in (Location.objects.filter(site_id__in=whole_sites).order_by("site_id", "code", "id")
+                                 .values_list("id", "site_id")):
+        first_location.setdefault(site_id, location_id)
+    scopes = [LocationScope(
+        mapped=mapping.default,
+        on_hand_kwargs={"division": config.default_division_id, "scope": config.quantity_scope,
+                        "site_id": config.default_site_id, "location_id": config.default_location_id},
+        landing_location_id=config.default_location_id,
+    )]
+    for mapped in mapping.others:
+        scopes.append(LocationScope(
+            mapped=mapped,
+            on_hand_kwargs={"division": config.default_division_id,
+                            "scope": DEFAULT_LOCATION if mapped.location_id else DEFAULT_SITE,
+                            "site_id": mapped.site_id, "location_id": mapped.location_id},
+            landing_location_id=mapped.location_id or first_location.get(mapped.site_id),
+        ))
+    return scopes
+
+
+def level_at(scope: LocationScope, *, on_hand: int, held: int) -> tuple[int, bool]:
+    """The level to send to one location and whether it was capped: holds only at the default."""
+    return holds.level_for_store(on_hand=on_hand, held=held if scope.is_default else 0)
+
+
+class RowLocator:
+    """Which mapped store location a ledger row's site and location belong to (None: outside every one).
+    A location mapped on its own comes before a whole site; the default's scope follows the quantity
+    scope (a site used by two locations is refused by the mapping form)."""
+
+    def __init__(self, config, scopes: list[LocationScope]):
+        self.by_location: dict[int, int] = {}
+        self.by_site: dict[int, int] = {}
+        default = scopes[0]
+        if config.quantity_scope == DEFAULT_LOCATION:
+            self.by_location[config.default_location_id] = default.store_location_id
+        else:
+            self.by_site[config.default_site_id] = default.store_location_id
+        for scope in scopes[1:]:
+            if scope.mapped.location_id:
+                self.by_location[scope.mapped.location_id] = scope.store_location_id
+            else:
+                self.by_site[scope.mapped.site_id] = scope.store_location_id
+
+    def location_of(self, row) -> int | None:
+        if row.location_id is not None and row.location_id in self.by_location:
+            return self.by_location[row.location_id]
+        if row.site_id is not None:
+            return self.by_site.get(row.site_id)
+        return None
