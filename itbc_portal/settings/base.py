@@ -173,9 +173,18 @@ SPECTACULAR_SETTINGS = {
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True
+# Tasks are idempotent (a run executes only from "queued"; End of Day levels are absolute), so a message
+# is acknowledged after its task ends and redelivered if the worker dies; each worker process reserves
+# one message at a time, so a long task never holds queued ones that another process could start.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One queue per kind of work (plugin/sync/queues.py): eod, cycle, imports, and "celery" for the rest.
+# Every worker consumes the queues named by its -Q; the embedded `worker -B` consumes all four.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = ("plugin.sync.queues.route_task",)
+# The daily prune of run items older than this many days (plugin/sync/retention.py).
+ITBC_RUN_ITEM_RETENTION_DAYS = env.int("ITBC_RUN_ITEM_RETENTION_DAYS", default=90)
 # django-celery-beat's database scheduler, recording each tick for /healthz.
 CELERY_BEAT_SCHEDULER = "plugin.portal.beat:HeartbeatDatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -14,6 +14,17 @@ RECORD_EVERY_SECONDS = 15
 class HeartbeatDatabaseScheduler(DatabaseScheduler):
     _heartbeat_recorded = 0.0
 
+    def setup_schedule(self):
+        # The daily run-item prune is registered here, once, rather than in a migration: its crontab
+        # carries an explicit timezone (UTC) and a running beat sees it after the first start.
+        from plugin.sync.retention import retention_schedule_ensure
+
+        try:
+            retention_schedule_ensure()
+        except Exception:  # noqa: BLE001 - beat still starts; the next start registers it
+            logger.warning("Could not register the daily run-item prune", exc_info=True)
+        super().setup_schedule()
+
     def tick(self, *args, **kwargs):
         result = super().tick(*args, **kwargs)
         now = time.monotonic()

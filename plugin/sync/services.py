@@ -11,7 +11,7 @@ from django.db import transaction
 
 from plugin.bigcommerce.errors import BigCommerceError
 
-from . import locks, runs
+from . import locks, queues, runs
 from .jobs.adjustments import adjustments_export_run
 from .jobs.carriers import carriers_import_run
 from .jobs.context import JobContext, PrerequisiteMissing
@@ -148,7 +148,7 @@ def auto_sync_watermark_advance(*, run: SyncRun) -> bool:
     return True
 
 
-RUN_JOB_TASK = "itbc.sync.run_job"
+RUN_JOB_TASK = queues.RUN_JOB_TASK
 
 
 def run_enqueue(*, run: SyncRun) -> None:
@@ -157,7 +157,10 @@ def run_enqueue(*, run: SyncRun) -> None:
 
     # A signature by name: the registered task where this process has it (eager mode included), else a
     # plain message to the queue.
-    transaction.on_commit(lambda: current_app.signature(RUN_JOB_TASK, args=(run.pk,)).delay())
+    # The job kind rides along so the router (plugin.sync.queues) picks the run's queue without a query.
+    transaction.on_commit(
+        lambda: current_app.signature(RUN_JOB_TASK, args=(run.pk,), kwargs={"job": run.job}).delay()
+    )
 
 
 def _context(run: SyncRun, *, client=None, gateway=None, lock=None) -> JobContext:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from plugin.configuration.schedules import AUTO_SYNC_TASK, EOD_EXPORT_TASK
 
-from . import runs, schedule, services
+from . import retention, runs, schedule, services
 from .models import SyncRun
 
 logger = logging.getLogger(__name__)
@@ -16,10 +16,12 @@ logger = logging.getLogger(__name__)
 RUN_JOB_TASK = services.RUN_JOB_TASK
 EOD_CATCH_UP_TASK = "itbc.sync.eod_catch_up"
 MARK_STALE_TASK = "itbc.sync.mark_stale"
+PRUNE_RUN_ITEMS_TASK = retention.PRUNE_RUN_ITEMS_TASK
 
 
 @shared_task(name=RUN_JOB_TASK, acks_late=True, ignore_result=True)
-def run_job(run_id: int) -> None:
+def run_job(run_id: int, job: str = "") -> None:
+    # `job` only routes the message to its queue (plugin/sync/queues.py); the run record says the rest.
     finished = services.run_execute(run_id=run_id)
     if finished is None:
         _recover_if_dead(run_id)
@@ -77,12 +79,19 @@ def auto_sync(store_id: int) -> None:
 
 @shared_task(name=EOD_CATCH_UP_TASK, ignore_result=True)
 def eod_catch_up() -> dict:
-    return schedule.eod_catch_up(execute=lambda run: services.run_execute(run_id=run.pk))
+    # Each caught-up End of Day is queued on its own to the eod queue, so after downtime many stores'
+    # runs spread over the End of Day workers instead of running one after another here.
+    return schedule.eod_catch_up()
 
 
 @shared_task(name=MARK_STALE_TASK, ignore_result=True)
 def mark_stale() -> int:
     return runs.runs_mark_stale()
+
+
+@shared_task(name=PRUNE_RUN_ITEMS_TASK, ignore_result=True)
+def prune_run_items() -> dict:
+    return retention.run_items_prune()
 
 
 @worker_ready.connect
