@@ -180,6 +180,15 @@ class PostalAddress(models.Model):
 
 class Customer(PostalAddress):
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="customers")
+    # The store whose order import created the customer (blank: entered in IntelliTrack). Account numbers
+    # come from each store's own customer ids, so two stores feeding one division keep theirs apart.
+    source_store = models.ForeignKey(
+        "configuration.StoreConnection",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="customers",
+    )
     name = models.CharField(max_length=200)
     account_number = models.CharField(max_length=60, blank=True)
     email = models.EmailField(blank=True)
@@ -190,9 +199,14 @@ class Customer(PostalAddress):
         constraints = [
             models.UniqueConstraint(
                 fields=["division", "account_number"],
-                condition=~models.Q(account_number=""),
+                condition=~models.Q(account_number="") & models.Q(source_store__isnull=True),
                 name="customer_account_unique_per_division",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["division", "source_store", "account_number"],
+                condition=~models.Q(account_number="") & models.Q(source_store__isnull=False),
+                name="customer_account_unique_per_store",
+            ),
         ]
 
     def __str__(self):

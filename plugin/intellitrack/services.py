@@ -953,7 +953,9 @@ def picking_orders_create(*, division: Division, store_id: int | None, orders: l
             to_create.append(index)
             taken_numbers.add(numbers[index])  # the first order of the batch keeps a repeated number
 
-    customer_ids = _customers_match_or_create(division, [orders[index].customer for index in to_create])
+    customer_ids = _customers_match_or_create(
+        division, [orders[index].customer for index in to_create], store_id=store_id
+    )
     ship_to_ids = _ship_tos_match_or_create(
         [(customer_ids[n], orders[index].ship_to) for n, index in enumerate(to_create)]
     )
@@ -1018,8 +1020,10 @@ def picking_orders_create(*, division: Division, store_id: int | None, orders: l
     return results
 
 
-def _customers_match_or_create(division: Division, customers: list) -> list[int]:
-    """Customer ids for the given customer data, in order; missing customers are created in one insert."""
+def _customers_match_or_create(division: Division, customers: list, *, store_id: int | None) -> list[int]:
+    """Customer ids for the given customer data, in order; missing customers are created in one insert.
+    Matched among the customers of the same store only (account numbers are each store's own ids), or
+    among those entered in IntelliTrack when the orders come from no store."""
     wanted = [_text_fields(customer, CUSTOMER_FIELDS, Customer) for customer in customers]
 
     def match_key(values):
@@ -1031,7 +1035,7 @@ def _customers_match_or_create(division: Division, customers: list) -> list[int]
     names = {values["name"] for values in wanted if not values["account_number"]}
     known = {}
     for customer in (
-        Customer.objects.filter(division=division)
+        Customer.objects.filter(division=division, source_store_id=store_id)
         .filter(Q(account_number__in=accounts) | Q(account_number="", name__in=names))
         .order_by("id")
     ):
@@ -1044,7 +1048,9 @@ def _customers_match_or_create(division: Division, customers: list) -> list[int]
     missing = {}
     for values in wanted:
         if match_key(values) not in known:
-            missing.setdefault(match_key(values), Customer(division=division, **values))
+            missing.setdefault(
+                match_key(values), Customer(division=division, source_store_id=store_id, **values)
+            )
     Customer.objects.bulk_create(list(missing.values()), batch_size=1000)
     known.update({match_key_value: customer.id for match_key_value, customer in missing.items()})
     return [known[match_key(values)] for values in wanted]
