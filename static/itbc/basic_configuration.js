@@ -1,6 +1,6 @@
 // Basic Configuration: the Division -> UOM/Site and Site -> Location drop-downs reload in place from
-// the options endpoint, so nothing else typed on the page is lost. "Refresh" re-reads every list and
-// keeps each current choice while it is still offered.
+// the options endpoint, so nothing else typed on the page is lost. "Refresh" re-reads every list, keeps
+// each current choice while it is still offered, and says what it reloaded.
 (function () {
   "use strict";
   var form = document.getElementById("basic-configuration-form");
@@ -49,11 +49,16 @@
       if (lists.indexOf("sites") >= 0) { fill(site, data.sites); }
       if (lists.indexOf("locations") >= 0) {
         // The site may just have been cleared because it left the list: ask again for its locations.
-        if (String(site.value) !== params.get("site")) { return load(["locations"]); }
+        if (String(site.value) !== params.get("site")) {
+          return load(["locations"]).then(function (again) {
+            return again && Object.assign({}, data, {locations: again.locations});
+          });
+        }
         fill(location, data.locations);
       }
       status.textContent = "";
       delete form.dataset.loading;
+      return data;
     }).catch(function (error) {
       if (error.name === "AbortError") { return; }
       status.textContent = "Could not load the lists (" + error.message + ").";
@@ -69,9 +74,22 @@
   }
   var refresh = document.getElementById("refresh-master-data");
   if (refresh) {
+    var counted = function (count, one, many) { return count + " " + (count === 1 ? one : many); };
     refresh.addEventListener("click", function () {
       // Divisions first, then the lists that depend on the (possibly changed) division.
-      load(["divisions"]).then(function () { return load(["uoms", "sites", "locations"]); });
+      var divisions = null;
+      load(["divisions"]).then(function (first) {
+        if (!first) { return null; }  // failed or overtaken: its own message stands
+        divisions = first.divisions.length;
+        return load(["uoms", "sites", "locations"]);
+      }).then(function (second) {
+        if (!second) { return; }
+        // Sites and UOMs of the chosen division, locations of the chosen site, as the lists now hold them.
+        status.textContent = "Reloaded " + counted(divisions, "division", "divisions") + ", " +
+          counted(second.sites.length, "site", "sites") + ", " +
+          counted(second.locations.length, "location", "locations") + ", " +
+          counted(second.uoms.length, "UOM", "UOMs") + ".";
+      });
     });
   }
 }());

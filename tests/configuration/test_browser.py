@@ -47,9 +47,11 @@ def test_fill_and_save_basic_configuration(page, live_server, store, master, adm
     expect(page.locator("select[name=default_location] option")).to_have_text(["---------", str(master.location)])
     page.select_option("select[name=default_location]", str(master.location.pk))
 
-    # Refresh picks up a location added meanwhile and keeps every current choice.
+    # Refresh picks up a location added meanwhile, keeps every current choice and says what it reloaded:
+    # MAIN and OTHER; WH1 and WH2 of MAIN; of WH1 (plus the blank); EA of MAIN.
     added = LocationFactory(site=master.site, code="A-02")
     page.click("#refresh-master-data")
+    expect(page.locator("#master-data-status")).to_have_text("Reloaded 2 divisions, 2 sites, 2 locations, 1 UOM.")
     expect(page.locator("select[name=default_location] option")).to_have_count(3)
     expect(page.locator("select[name=default_location]")).to_have_value(str(master.location.pk))
     expect(page.locator("select[name=default_division]")).to_have_value(str(master.division.pk))

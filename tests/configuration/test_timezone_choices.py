@@ -129,3 +129,33 @@ def test_the_pages_carry_the_filter_box_script_and_still_a_plain_select(store, a
         assert "data-timezone-filter" in page, url
         assert '<optgroup label="Common timezones">' in page, url
         assert ">Factory<" not in page and ">localtime<" not in page, url
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_filter_box_narrows_the_list_and_enter_picks_the_first_match(page, live_server, store, admin_user_role):
+    from playwright.sync_api import expect
+
+    csp_errors = []
+    page.on("console", lambda message: csp_errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", admin_user_role.username)
+    page.fill("input[name=password]", "pw-alice-admin")
+    page.click("button:has-text('Log in')")
+    page.goto(f"{live_server.url}{reverse('configuration:cart', args=[store.pk])}")
+
+    box = page.locator("input[data-timezone-filter-for=timezone]")
+    box.fill("new york")
+    expect(page.locator(".form-text[aria-live]")).to_have_text(
+        f"1 of {len(CANONICAL_TIMEZONES)} timezones match")
+    visible = page.eval_on_selector_all("select[name=timezone] option", "os => os.filter(o => !o.hidden).map(o => o.value)")
+    assert visible == ["", "America/New_York"]
+    box.press("Enter")  # picks the match; the form is not submitted
+    expect(page.locator("select[name=timezone]")).to_have_value("America/New_York")
+    assert page.url.endswith(reverse("configuration:cart", args=[store.pk]))
+
+    box.fill("")
+    hidden = page.eval_on_selector_all("select[name=timezone] option", "os => os.filter(o => o.hidden).length")
+    assert hidden == 0
+    assert csp_errors == []
