@@ -19,7 +19,15 @@ OPERATOR_PERMISSIONS = [
     "intellitrack.pick_order",
     "intellitrack.close_order",
 ]
+# Master data pages: everyone reads (view_*). Operators keep the customers and carriers orders need
+# (the vendor's Customers and Carriers features, apart from Companies_Divisions_Sites); Admins write all.
+OPERATOR_MASTERDATA_MODELS = ["customer", "shipto", "carrier", "shippingmethod"]
+MASTERDATA_MODELS = ["division", "site", "location", "uom", *OPERATOR_MASTERDATA_MODELS]
+OPERATOR_PERMISSIONS += [
+    f"intellitrack.{action}_{model}" for model in OPERATOR_MASTERDATA_MODELS for action in ("add", "change")
+]
 ADMIN_PERMISSIONS = OPERATOR_PERMISSIONS + [
+    *(f"intellitrack.{action}_{model}" for model in MASTERDATA_MODELS for action in ("add", "change", "delete")),
     "configuration.add_storeconnection",
     "configuration.change_storeconnection",
     "configuration.change_basicconfiguration",

@@ -5,7 +5,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from plugin.portal.redirects import next_from, safe_redirect, safe_redirect_target
 
-from . import selectors, services
+from . import masterdata, selectors, services
 from .forms import (
     InventoryAdjustForm,
     InventoryFilterForm,
@@ -423,3 +423,104 @@ def _change_status(request, order, service, done):
     else:
         messages.success(request, f"Order {order.number} {done}.")
     return redirect("intellitrack:order-detail", pk=order.pk)
+
+
+# --- Master data ----------------------------------------------------------------------------------
+
+
+def _masterdata_kind(kind: str, action: str, request):
+    """The kind of master data named in the route, after checking the user may `action` it (403 if not)."""
+    found = masterdata.KINDS[kind]
+    if not request.user.has_perm(found.permission(action)):
+        raise PermissionDenied
+    return found
+
+
+def _masterdata_permissions(request, kind) -> dict:
+    return {action: request.user.has_perm(kind.permission(action)) for action in ("add", "change", "delete")}
+
+
+@login_required
+@require_GET
+def masterdata_index(request):
+    kinds = [kind for kind in masterdata.KINDS.values() if request.user.has_perm(kind.permission("view"))]
+    if not kinds:
+        raise PermissionDenied
+    return render(request, "masterdata/index.html", {"kinds": kinds})
+
+
+@login_required
+@require_GET
+def masterdata_list(request, kind):
+    kind = _masterdata_kind(kind, "view", request)
+    form = ItemFilterForm(request.GET or None)
+    valid = not form.is_bound or form.is_valid()
+    query = form.cleaned_data.get("q", "").strip() if form.is_bound and valid else ""
+    rows = masterdata.masterdata_list(kind=kind, query=query)
+    if not valid:
+        rows = rows.none()
+    page_obj = _page(request, rows)
+    for row in page_obj:
+        row.cells = kind.cells(row)
+    return render(
+        request,
+        "masterdata/list.html",
+        {"kind": kind, "kinds": masterdata.KINDS.values(), "form": form, "page_obj": page_obj,
+         "can": _masterdata_permissions(request, kind)},
+    )
+
+
+def _masterdata_form_page(request, kind, row=None):
+    """Create (no row) or edit a row with its child rows; a valid post saves and goes back to the list."""
+    data = request.POST if request.method == "POST" else None
+    form = kind.form(data, instance=row)
+    children = kind.children(data, instance=row, prefix="children") if kind.children else None
+    if data is not None and form.is_valid() and (children is None or children.is_valid()):
+        try:
+            saved = masterdata.masterdata_save(form=form, children=children)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, f"{kind.singular.capitalize()} {saved} saved.")
+            return redirect(kind.route("list"))
+    return render(
+        request,
+        "masterdata/form.html",
+        {"kind": kind, "form": form, "children": children, "row": row, "can": _masterdata_permissions(request, kind)},
+    )
+
+
+@login_required
+def masterdata_add(request, kind):
+    kind = _masterdata_kind(kind, "add", request)
+    return _masterdata_form_page(request, kind)
+
+
+@login_required
+def masterdata_edit(request, kind, pk):
+    kind = _masterdata_kind(kind, "change", request)
+    row = get_object_or_404(kind.model, pk=pk)
+    return _masterdata_form_page(request, kind, row)
+
+
+@login_required
+def masterdata_delete(request, kind, pk):
+    """GET asks; POST deletes, or says what still refers to the row."""
+    kind = _masterdata_kind(kind, "delete", request)
+    row = get_object_or_404(kind.model, pk=pk)
+    if request.method == "POST":
+        try:
+            masterdata.masterdata_delete(kind=kind, row=row)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"{kind.singular.capitalize()} {row} deleted.")
+        return redirect(kind.route("list"))
+    return render(
+        request,
+        "masterdata/delete.html",
+        # A list of pairs: a dict's "items" key would hide its .items in the template.
+        {"kind": kind, "row": row, "references": sorted(masterdata.masterdata_references(row).items())},
+    )
