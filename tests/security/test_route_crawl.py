@@ -56,14 +56,30 @@ TABLE = {
     "configuration:sync": PAGE_READ_ONLY,
     "configuration:logs": PAGE_READ_ONLY,
     "intellitrack:inventory-list": PAGE_READ_ONLY_PERMISSION_FIRST,
+    "intellitrack:inventory-csv": PAGE_READ_ONLY_PERMISSION_FIRST,
     "intellitrack:inventory-adjust": ((LOGIN, 403, 403, 200, 200), (LOGIN, 403, 403, 200, 200)),
     "intellitrack:item-list": PAGE_READ_ONLY_PERMISSION_FIRST,
     "intellitrack:item-detail": PAGE_READ_ONLY_PERMISSION_FIRST,
     "intellitrack:order-list": PAGE_READ_ONLY_PERMISSION_FIRST,
     "intellitrack:order-detail": PAGE_READ_ONLY_PERMISSION_FIRST,
     "intellitrack:line-pick": (same(405), (LOGIN, 403, 403, 400, 400)),  # 400: the empty pick form
-    "intellitrack:order-close": (same(405), (LOGIN, 403, 403, 302, 302)),
+    # 200: the crawl's order has units left to pick, so an unconfirmed close shows the confirmation page.
+    "intellitrack:order-close": (same(405), (LOGIN, 403, 403, 200, 200)),
     "intellitrack:order-reopen": (same(405), (LOGIN, 403, 403, 302, 302)),
+    "intellitrack:masterdata": PAGE_READ_ONLY,
+    **{
+        # Master data: everyone with a role reads; Operators add and edit customers and carriers, Admins
+        # write all. An empty post shows the form again with its errors (200); a delete redirects (302).
+        f"intellitrack:masterdata-{kind}-{action}": statuses
+        for kind, operator in [("divisions", 403), ("sites", 403), ("locations", 403), ("uoms", 403),
+                               ("carriers", 200), ("customers", 200)]
+        for action, statuses in [
+            ("list", PAGE_READ_ONLY),
+            ("add", ((LOGIN, 403, 403, operator, 200), (LOGIN, 403, 403, operator, 200))),
+            ("edit", ((LOGIN, 403, 403, operator, 200), (LOGIN, 403, 403, operator, 200))),
+            ("delete", ((LOGIN, 403, 403, 403, 200), (LOGIN, 403, 403, 403, 302))),
+        ]
+    },
     "sync:run-list": PAGE_READ_ONLY,
     "sync:run-detail": PAGE_READ_ONLY,
     "sync:run-items-csv": PAGE_READ_ONLY,
@@ -146,7 +162,9 @@ def _kwargs(route: str, chain, world) -> dict:
              getattr(pattern, "regex", None).groupindex]
     values = {}
     for name in names:
-        if name == "pk":
+        if name == "pk" and ":masterdata-" in route:
+            values[name] = _masterdata_pk(route, world)
+        elif name == "pk":
             values[name] = {
                 "configuration": world["store"].pk, "sync": world["run"].pk, "api": world["order"].pk,
             }.get(route.split(":")[0]) or {
@@ -163,6 +181,14 @@ def _kwargs(route: str, chain, world) -> dict:
         else:  # admin object ids, content type ids, file paths: the admin refuses non-staff first
             values[name] = "1"
     return values
+
+
+def _masterdata_pk(route: str, world) -> int:
+    """A row of the crawl's warehouse for each kind of master data page."""
+    record, order = world["record"], world["order"]
+    return {"divisions": order.division_id, "sites": record.site_id, "locations": record.location_id,
+            "uoms": record.uom_id, "carriers": order.carrier_id, "customers": order.customer_id,
+            }[route.split(":masterdata-")[1].rsplit("-", 1)[0]]
 
 
 def _path(route: str, chain, world) -> str:
