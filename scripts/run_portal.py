@@ -158,6 +158,7 @@ def port_problems(needs: list[PortNeed]) -> list[str]:
     each naming the variable that moves it."""
     problems = []
     seen: dict[int, PortNeed] = {}
+    avoid = {need.port for need in needs}  # and each port already suggested
     for need in needs:
         if not 1 <= need.port <= 65535:
             problems.append(f"{need.variable}={need.port} is no port: choose one from 1024 to 65535.")
@@ -170,7 +171,8 @@ def port_problems(needs: list[PortNeed]) -> list[str]:
         if port_in_use(need.port):
             holder = port_holder(need.port)
             held = f" by {holder}" if holder else " by another program"
-            suggestion = free_port_after(need.port, {n.port for n in needs})
+            suggestion = free_port_after(need.port, avoid)
+            avoid.add(suggestion)
             example = f"{need.variable}={suggestion} make run" if suggestion else f"{need.variable}=<port> make run"
             problems.append(
                 f"port {need.port} on {LOOPBACK} is already taken{held}; the {need.wanted_by} needs it. "
@@ -281,7 +283,9 @@ def main() -> int:
            env={**env, "BIGCOMMERCE_ACCESS_TOKEN": sandbox_token})
 
     web = start("web server", [PYTHON, "manage.py", "runserver", f"{LOOPBACK}:{web_port}", "--noreload"])
+    # One worker consumes every queue (End of Day, cycles, imports, the rest: plugin/sync/queues.py).
     start("worker with embedded beat", [PYTHON, "-m", "celery", "-A", "itbc_portal", "worker", "-B",
+                                         "-Q", "eod,cycle,imports,celery",
                                          "--loglevel", "INFO", "--concurrency", "2",
                                          "--schedule", str(VAR / "celerybeat-schedule")])
     if not wait_until_serving(web, web_port, f"http://{LOOPBACK}:{web_port}/accounts/login/"):

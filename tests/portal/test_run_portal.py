@@ -170,3 +170,19 @@ def test_our_own_server_is_ready_once_it_answers():
     finally:
         ours.terminate()
         ours.wait(timeout=10)
+
+
+def test_two_taken_ports_get_two_different_suggestions():
+    module = load_script()
+    with socket.socket() as first, socket.socket() as second:
+        first.bind(("127.0.0.1", 0))
+        first.listen()
+        second.bind(("127.0.0.1", 0))
+        second.listen()
+        problems = module.port_problems([
+            module.PortNeed(first.getsockname()[1], "web server", "ITBC_PORT"),
+            module.PortNeed(second.getsockname()[1], "sandbox store", "ITBC_SANDBOX_PORT"),
+        ])
+    assert len(problems) == 2
+    suggested = [problem.split("for example: ")[1].split("=")[1].split()[0] for problem in problems]
+    assert suggested[0] != suggested[1]
