@@ -1,12 +1,21 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from plugin.portal.views import LoginView, LogoutView, healthz, healthz_live
+from plugin.portal.views import (
+    LoginView,
+    LogoutView,
+    dashboard,
+    dashboard_store_status,
+    healthz,
+    healthz_live,
+    sync_status_panel,
+)
 from plugin.sync.webhooks import webhook_receive
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="configuration:store-list", permanent=False)),
+    path("", dashboard, name="dashboard"),
+    path("dashboard/stores/<int:store_pk>/status/", dashboard_store_status, name="dashboard-store-status"),
+    path("dashboard/stores/<int:store_pk>/sync-status/", sync_status_panel, name="sync-status-panel"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),

@@ -82,11 +82,12 @@ def _tab_context(request, store: StoreConnection, active: str, **extra) -> dict:
 @require_GET
 def store_list(request):
     _require(request, VIEW_PERMISSION)
-    stores = StoreConnection.objects.select_related("basic_configuration").order_by("name")
+    from plugin.portal.dashboard import dashboard_rows  # the dashboard's reads, without its charts
+
     return render(
         request,
         "configuration/store_list.html",
-        {"stores": stores, "can_add_store": request.user.has_perm(ADD_STORE_PERMISSION)},
+        {"rows": dashboard_rows(with_charts=False), "can_add_store": request.user.has_perm(ADD_STORE_PERMISSION)},
     )
 
 

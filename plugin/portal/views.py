@@ -1,17 +1,21 @@
-"""The health endpoints, the sign-in pages that redirect through the safe helper, and the Admin's page
-that lifts a sign-in lockout."""
+"""The health endpoints, the sign-in pages that redirect through the safe helper, the Admin's page
+that lifts a sign-in lockout, and the dashboard home with its status boxes."""
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from plugin.configuration.selectors import store_get, store_status
+from plugin.sync.selectors import store_active_runs
+
+from .dashboard import dashboard_rows, dashboard_totals
 from .forms import LockoutResetForm
 from .health import database_check, health_report
 from .redirects import safe_redirect, safe_redirect_target
@@ -19,6 +23,9 @@ from .selectors import lockout_list, trusted_proxy_count
 from .services import lockout_reset
 
 LOCKOUT_PERMISSION = "axes.delete_accessattempt"
+STORE_VIEW_PERMISSION = "configuration.view_storeconnection"
+# The status boxes' script polls faster while this header says a run of the store is queued or running.
+RUNS_ACTIVE_HEADER = "X-Runs-Active"
 
 
 @never_cache
@@ -80,3 +87,50 @@ def lockouts(request):
         "rows": lockout_list(), "form": form, "trusted_proxy_count": trusted_proxy_count(),
         "failure_limit": settings.AXES_FAILURE_LIMIT,
     })
+
+
+def _require_store_view(request) -> None:
+    if not request.user.has_perm(STORE_VIEW_PERMISSION):
+        raise PermissionDenied(f"Your role may not do this ({STORE_VIEW_PERMISSION}).")
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    """The home page: every store's status light, its facts and its last 30 days."""
+    _require_store_view(request)
+    rows = dashboard_rows()
+    return render(request, "portal/dashboard.html", {
+        "rows": rows, "totals": dashboard_totals(rows),
+        "can_add_store": request.user.has_perm("configuration.add_storeconnection"),
+    })
+
+
+@never_cache
+@login_required
+@require_GET
+def dashboard_store_status(request, store_pk):
+    """One store's dashboard box (HTML), for the script that refreshes it while runs go on."""
+    _require_store_view(request)
+    rows = dashboard_rows(store_ids=[store_pk])
+    if not rows:
+        raise Http404("No such store.")
+    response = render(request, "portal/_store_box.html", {"row": rows[0]})
+    response[RUNS_ACTIVE_HEADER] = "1" if rows[0].runs_active else "0"
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def sync_status_panel(request, store_pk):
+    """The Synchronization tab's status box (HTML), refreshed by its script when a run starts and ends."""
+    _require_store_view(request)
+    store = store_get(pk=store_pk)
+    if store is None or not hasattr(store, "basic_configuration"):
+        raise Http404("No such store.")
+    response = render(request, "configuration/_status_panel.html", {
+        "store": store, "configuration": store.basic_configuration, "status": store_status(store),
+    })
+    response[RUNS_ACTIVE_HEADER] = "1" if store_active_runs(store=store) else "0"
+    return response

@@ -34,6 +34,8 @@ class SyncRun(models.Model):
         MISSED = "missed", "Missed"
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+    # The outcomes an operator is told about (the Runs badge, the error log) until acknowledged.
+    FAILURE_STATUSES = (Status.FAILED, Status.PARTIAL, Status.STALE, Status.MISSED)
     FINISHED_STATUSES = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.STALE, Status.MISSED)
 
     store = models.ForeignKey("configuration.StoreConnection", on_delete=models.CASCADE, related_name="runs")
@@ -59,6 +61,10 @@ class SyncRun(models.Model):
     # The End of Day slot (UTC instant) a scheduled run covers: one run per store and slot.
     scheduled_for = models.DateTimeField(null=True, blank=True)
     retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries")
+    # A failed or partial run someone has seen: it leaves the Runs badge and the store's status light.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -66,6 +72,10 @@ class SyncRun(models.Model):
             models.Index(fields=["store", "job", "-created_at"], name="syncrun_store_job_created"),
             models.Index(fields=["store", "status", "-created_at"], name="syncrun_store_status_created"),
             models.Index(fields=["-created_at", "-id"], name="syncrun_created_id"),
+            # The Runs badge and the error log: the failures nobody acknowledged yet (a small part of all runs).
+            models.Index(fields=["store", "-created_at"], name="syncrun_unacknowledged",
+                         condition=models.Q(acknowledged_at__isnull=True,
+                                            status__in=["failed", "partial", "stale", "missed"])),
         ]
         constraints = [
             # The database half of "one run at a time per store and job" (holds without Redis too).

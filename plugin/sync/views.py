@@ -17,6 +17,7 @@ from plugin.portal.redirects import safe_redirect
 from plugin.portal.spreadsheet import spreadsheet_cell
 
 from . import runs, selectors
+from .acknowledgements import run_acknowledge, runs_acknowledge_all
 from .jobs.context import PrerequisiteMissing
 from .models import SyncRun, SyncRunItem
 from .services import RUNNABLE_JOBS, job_trigger, run_enqueue
@@ -183,3 +184,33 @@ def _refusal(request, store, reason, *, status, **extra):
     messages.error(request, reason)
     return safe_redirect(request, request.POST.get("next", ""),
                          fallback=reverse("configuration:sync", args=[store.pk]))
+
+
+# --- acknowledging failures (the Runs badge and the store's status light) ---------------------------------
+
+@login_required
+@require_POST
+def run_acknowledge_view(request, pk):
+    """An operator has seen this failed or partial run: it leaves the Runs badge."""
+    _require(request, RUN_JOBS_PERMISSION)
+    run = get_object_or_404(SyncRun, pk=pk)
+    if run.status not in SyncRun.FAILURE_STATUSES:
+        messages.error(request, f"Run #{run.pk} did not fail: there is nothing to acknowledge.")
+    elif run_acknowledge(run=run, user=request.user):
+        messages.success(request, f"Run #{run.pk} acknowledged.")
+    else:
+        messages.info(request, f"Run #{run.pk} was already acknowledged.")
+    return safe_redirect(request, request.POST.get("next", ""), fallback=reverse("sync:run-detail", args=[run.pk]))
+
+
+@login_required
+@require_POST
+def runs_acknowledge_all_view(request, store_pk):
+    """Acknowledge every failure of a store nobody acknowledged yet (the error log's button)."""
+    _require(request, RUN_JOBS_PERMISSION)
+    store = get_object_or_404(StoreConnection, pk=store_pk)
+    count = runs_acknowledge_all(user=request.user, store=store)
+    messages.success(request, f"{count} failed run{'s' if count != 1 else ''} of {store.name} acknowledged."
+                     if count else f"{store.name} has no failure left to acknowledge.")
+    return safe_redirect(request, request.POST.get("next", ""),
+                         fallback=reverse("configuration:logs", args=[store.pk]))

@@ -12,6 +12,7 @@
         text.textContent = "Run #" + p.id + ": " + p.status_display + " — " + p.processed +
           (p.total !== null ? " of " + p.total : "") + " processed" + (p.failed ? ", " + p.failed + " failed" : "");
         if (p.finished) {
+          document.dispatchEvent(new CustomEvent("itbc:run-finished", {detail: {run: p.id}}));
           bar.classList.add(p.status === "succeeded" ? "bg-success" : (p.status === "partial" ? "bg-warning" : "bg-danger"));
           link.href = detailUrl; link.textContent = "Open run #" + p.id; link.classList.remove("d-none");
           form.querySelector(".job-button").disabled = false;
@@ -45,6 +46,8 @@
             form.querySelector(".job-button").disabled = false;
             if (!data.progress_url) { return; }
           }
+          // The page's status boxes (status_refresh.js) reload now and poll fast until the run ends.
+          document.dispatchEvent(new CustomEvent("itbc:run-started", {detail: {run: data.run_id}}));
           form.querySelector(".job-progress").classList.remove("d-none");
           form.querySelector(".progress-bar").className = "progress-bar";
           form.querySelector(".job-run-link").classList.add("d-none");

@@ -31,7 +31,7 @@ def test_pages_pass_the_content_security_policy(page, live_server, django_user_m
     expect(page.locator("h1")).to_have_text("Stores")
 
     paths = [
-        "/stores/", f"/stores/{store.pk}/basic/", f"/stores/{store.pk}/cart/", f"/stores/{store.pk}/sync/",
+        "/", "/stores/", f"/stores/{store.pk}/basic/", f"/stores/{store.pk}/cart/", f"/stores/{store.pk}/sync/",
         f"/stores/{store.pk}/logs/", "/runs/", f"/runs/{run.pk}/", "/intellitrack/inventory/",
         "/intellitrack/items/", "/intellitrack/orders/", "/api/tokens/", "/security/lockouts/", "/api/docs/",
         "/admin/", "/admin/intellitrack/item/", "/admin/intellitrack/item/add/", "/admin/auth/user/",

@@ -37,7 +37,9 @@ PAGE_READ_ONLY = (PAGE_VIEW, (LOGIN, 405, 405, 405, 405))
 PAGE_READ_ONLY_PERMISSION_FIRST = (PAGE_VIEW, (LOGIN, 403, 405, 405, 405))
 API_READ = (401, 403, 200, 200, 200)
 TABLE = {
-    "/": (same(302), same(302)),
+    "dashboard": PAGE_READ_ONLY,
+    "dashboard-store-status": PAGE_READ_ONLY,
+    "sync-status-panel": PAGE_READ_ONLY,
     "login": (same(200), same(200)),
     "logout": (same(405), same(302)),
     "healthz": (same(503), same(405)),  # 503: no Celery worker answers in the test run
@@ -87,6 +89,8 @@ TABLE = {
     "sync:run-retry": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 302, 302)),
     "sync:job-start": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 302, 302)),
     "api:inventory-list": (API_READ, (401, 403, 403, 403, 403)),
+    "sync:run-acknowledge": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 302, 302)),
+    "sync:runs-acknowledge-all": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 302, 302)),
     "api:adjustment-create": ((401, 403, 403, 403, 403), (401, 403, 403, 400, 400)),
     "api:picking-order-list": (API_READ, (401, 403, 403, 403, 403)),
     "api:picking-order-detail": (API_READ, (401, 403, 403, 403, 403)),
