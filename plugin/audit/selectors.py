@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from plugin.configuration.models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
+from plugin.configuration.models import (
+    ORDER_STATUS_CHOICES,
+    BasicConfiguration,
+    StoreConnection,
+    StoreInventoryLocation,
+)
 from plugin.intellitrack.models import UOM, Division, Location, Site
 
 # Bookkeeping fields (timestamps, test results) are left out of the diff.
@@ -121,5 +126,49 @@ def configuration_history(*, store: StoreConnection) -> list[HistoryEntry]:
     entries += _entries(
         StoreConnection, connection_records, STORE_CONNECTION_FIELDS, "Shopping Cart Configuration", codes
     )
+    entries += _store_location_entries(store)
     entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries
+
+
+STORE_LOCATION_FIELDS = [("code", "Code"), ("label", "Label"), ("site_id", "IntelliTrack site"),
+                         ("location_id", "IntelliTrack location")]
+
+
+def _store_location_entries(store: StoreConnection) -> list[HistoryEntry]:
+    """The store's inventory locations (Refresh) and their mapping, one entry per recorded change; each
+    location is compared with its own previous record. Three queries."""
+    records = _records(StoreInventoryLocation.history.model, store_id=store.pk)
+    names = {
+        "site_id": {pk: obj.code for pk, obj in Site.objects.in_bulk({r.site_id for r in records if r.site_id}).items()},
+        "location_id": {pk: obj.code for pk, obj in
+                        Location.objects.in_bulk({r.location_id for r in records if r.location_id}).items()},
+    }
+
+    def shown(attname, value):
+        if value in (None, ""):
+            return EMPTY
+        return names[attname].get(value, f"#{value} (deleted)") if attname in names else str(value)
+
+    entries, previous = [], {}
+    for record in records:
+        before = previous.get(record.id)
+        changes = []
+        for attname, label in STORE_LOCATION_FIELDS:
+            after_value = getattr(record, attname)
+            before_value = getattr(before, attname) if before is not None else None
+            if record.history_type == "-" or (before is None and after_value in (None, "")):
+                continue
+            if before is None or before_value != after_value:
+                changes.append(FieldChange(label=label, before=shown(attname, before_value) if before else EMPTY,
+                                           after=shown(attname, after_value)))
+        entries.append(HistoryEntry(
+            when=record.history_date,
+            who=record.history_user.get_username() if record.history_user else "system",
+            section=f"Store location {record.store_location_id}",
+            action={"+": "created", "~": "changed", "-": "deleted"}.get(record.history_type, "changed"),
+            reason=record.history_change_reason or "",
+            changes=changes,
+        ))
+        previous[record.id] = record
     return entries

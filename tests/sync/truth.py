@@ -74,6 +74,7 @@ def truth_levels(store, state, *, base: dict[int, int], physical: dict[int, int]
         for link in StoreItemLink.objects.filter(store=store)
     }
 
+
 # ----- several store locations ---------------------------------------------------------------------------
 # The test names each store location's IntelliTrack scope itself ({"site": id} or {"location": id}); holds
 # count at the store's default location only (plugin/sync/locations.py states the rule; this is the test's
