@@ -240,9 +240,32 @@ ITBC_HEALTH_BEAT_MAX_AGE_SECONDS = env.int("ITBC_HEALTH_BEAT_MAX_AGE_SECONDS", d
 
 # itbc behaviour
 ITBC_EOD_GRACE_MINUTES = env.int("ITBC_EOD_GRACE_MINUTES", default=120)
+# Email (notification mails), through any SMTP server: EMAIL_URL (smtp+tls://USER:PASSWORD@HOST:587) or
+# EMAIL_HOST with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS / EMAIL_USE_SSL. Neither:
+# the console backend, which writes each mail to the log. An empty variable (a copied .env.example) is unset.
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+elif env("EMAIL_HOST", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env("EMAIL_HOST")
+    EMAIL_PORT = int(env("EMAIL_PORT", default="") or 587)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # TLS from the first byte (port 465)
+    # STARTTLS (port 587): on unless EMAIL_USE_SSL is (the two exclude each other).
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS") if env("EMAIL_USE_TLS", default="") else not EMAIL_USE_SSL
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# A mail server that does not answer never holds a worker or a page for long.
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", default="") or 15)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="") or "itbc@localhost"
+# At most one notification mail per store and cause in this many minutes; the next one counts the others.
+ITBC_NOTICE_INTERVAL_MINUTES = int(env("ITBC_NOTICE_INTERVAL_MINUTES", default="") or 60)
 # Optional: the portal's public https address; the auto sync cycle then registers order webhooks that start
 # a cycle early (polling stays the truth).
 ITBC_PUBLIC_URL = env("ITBC_PUBLIC_URL", default="")
+# The address staff open the portal at, for the links in notification mails (blank: ITBC_PUBLIC_URL).
+ITBC_PORTAL_URL = env("ITBC_PORTAL_URL", default="") or ITBC_PUBLIC_URL
 # A running job's keeper thread renews its lock and heartbeat every quarter of these, whatever the job is
 # doing; a run silent for longer (its worker died) is marked stale and its lock expires, so a rerun can
 # start within about a minute.

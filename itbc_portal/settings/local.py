@@ -15,3 +15,7 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 # The sandbox store `make run` starts listens on the loopback address over plain http.
 ITBC_API_URL_ALLOWLIST = env_list("ITBC_API_URL_ALLOWLIST", default=["http://127.0.0.1", "http://localhost"])
+# Links in notification mails lead to this portal on this machine unless an address is set.
+ITBC_PORTAL_URL = env("ITBC_PORTAL_URL", default="") or env("ITBC_PUBLIC_URL", default="") or (
+    f"http://127.0.0.1:{env.int('ITBC_PORT', default=8000)}"
+)

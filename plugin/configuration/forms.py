@@ -127,6 +127,13 @@ class BasicConfigurationForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": "%(value)s is not a BigCommerce order status."},
     )
+    notification_recipients = forms.CharField(
+        label="Notification recipients",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=BasicConfiguration._meta.get_field("notification_recipients").help_text,
+    )
 
     class Meta:
         model = BasicConfiguration
@@ -239,6 +246,31 @@ class BasicConfigurationForm(forms.ModelForm):
         if not statuses:
             raise forms.ValidationError("Choose at least one order status.")
         return statuses
+
+    MAX_NOTIFICATION_RECIPIENTS = 20
+
+    def clean_notification_recipients(self):
+        """Addresses separated by commas, semicolons or line breaks: one error per address that is not one;
+        saved without duplicates as "a@example.com, b@example.com"."""
+        raw = self.cleaned_data.get("notification_recipients") or ""
+        addresses = [part for part in raw.replace(",", " ").replace(";", " ").split() if part]
+        check = forms.EmailField(max_length=254)
+        problems, unique = [], {}
+        for address in addresses:
+            try:
+                check.clean(address)
+            except forms.ValidationError:
+                shown = address if len(address) <= 80 else address[:77] + "..."
+                problems.append(forms.ValidationError(f"\u201c{shown}\u201d is not an email address.",
+                                                      code="invalid"))
+            else:
+                unique.setdefault(address.lower(), address)
+        if problems:
+            raise forms.ValidationError(problems)
+        if len(unique) > self.MAX_NOTIFICATION_RECIPIENTS:
+            raise forms.ValidationError(f"Give at most {self.MAX_NOTIFICATION_RECIPIENTS} addresses "
+                                        f"({len(unique)} given).")
+        return ", ".join(unique.values())
 
     def clean(self):
         cleaned = super().clean()

@@ -127,6 +127,7 @@ class BasicConfiguration(models.Model):
         "fulfillment_mode",
         "sync_enabled",
         "allow_writes_to_bigcommerce",
+        "notification_recipients",
     ]
 
     class CreateItemUsing(models.TextChoices):
@@ -189,6 +190,15 @@ class BasicConfiguration(models.Model):
         "Allow writes to BigCommerce", default=False, help_text="Off: every export is a dry run."
     )
 
+    # Who is mailed when something breaks (plugin.portal.notifications): the addresses, normalised by the
+    # form to "a@example.com, b@example.com" so the history shows them as they read.
+    notification_recipients = models.TextField(
+        "Notification recipients",
+        blank=True,
+        help_text="Email addresses told when a run fails or ends partly, an End of Day is missed, a job cannot "
+                  "start, or the store's stock setting differs. One per line or separated by commas.",
+    )
+
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -205,6 +215,10 @@ class BasicConfiguration(models.Model):
     @property
     def effective_eod_timezone(self) -> str:
         return self.eod_timezone or self.store.timezone
+
+    @property
+    def notification_recipient_list(self) -> list[str]:
+        return [address for address in (self.notification_recipients or "").replace(",", " ").split() if address]
 
     @property
     def defaults_complete(self) -> bool:

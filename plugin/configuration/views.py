@@ -212,6 +212,19 @@ def _optional_id(request, name: str) -> int | None:
 
 
 @login_required
+@require_POST
+def notification_test(request, pk):
+    """"Send test email": one mail to the saved notification recipients now; the page says what happened."""
+    from plugin.portal.notifications import notice_test_send
+
+    _require(request, CHANGE_CONFIGURATION_PERMISSION)
+    store = _store_or_404(pk)
+    outcome = notice_test_send(store=store, user=request.user)
+    getattr(messages, outcome.level)(request, outcome.text)
+    return redirect("configuration:basic", pk=store.pk)
+
+
+@login_required
 @require_GET
 def basic_configuration_options(request, pk):
     """The dependent drop-down lists for a chosen division (and site), as JSON."""

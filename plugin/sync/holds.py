@@ -20,6 +20,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from plugin.portal import notifications
+
 from . import binder
 from .mappers import StoreOrder
 from .models import StoreItemLink, StoreOrderLine, StoreSyncState
@@ -95,6 +97,7 @@ def stock_behaviors_read(ctx, *, channel_ids: Iterable[int] = (1,)) -> StockBeha
     if store.remote_update_stock_behavior != default:
         store.remote_update_stock_behavior = default
         store.save(update_fields=["remote_update_stock_behavior"])
+    notifications.notice_stock_setting(ctx=ctx, behavior=default)  # mailed when it differs from the flag
     return StockBehaviors(default=default, channels=record)
 
 

@@ -21,6 +21,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from plugin.portal import notifications
+
 from . import locks
 from .models import SyncRun, SyncRunItem
 
@@ -149,13 +151,16 @@ def runs_mark_stale(*, store=None, job: str | None = None) -> int:
         (running, "The worker stopped reporting progress; the run was marked stale."),
         (queued, "No worker started this run; it was marked stale."),
     ):
-        for run in SyncRun.objects.filter(**condition, **filters).only("pk", "store_id", "job"):
+        for run in SyncRun.objects.filter(**condition, **filters).only("pk", "store_id", "job", "options"):
             # A worker still holding the Redis lock is alive, whatever its heartbeat says.
             if locks.lock_holder(store_id=run.store_id, job=run.job) == run.pk:
                 continue
-            marked += SyncRun.objects.filter(pk=run.pk, **condition).update(
+            updated = SyncRun.objects.filter(pk=run.pk, **condition).update(
                 status=SyncRun.Status.STALE, finished_at=now, error=why
             )
+            if updated:
+                notifications.notice_run_stale(run=run, why=why)
+            marked += updated
     return marked
 
 
@@ -439,6 +444,7 @@ def run_finish(*, run: SyncRun, error: str = "", summary: dict | None = None) ->
         logger.warning("Run %s ended as %s but was already %s; left as it is", run.pk, status, run.status)
         return run
     run.status, run.finished_at, run.error, run.summary = status, now, error[:5000], merged
+    notifications.notice_run_finished(run=run)  # failed or partial: mailed after commit, never raises
     return run
 
 
@@ -458,8 +464,11 @@ def run_refuse(*, run: SyncRun, error: str, summary: dict | None = None) -> Sync
 def run_record_refused(*, store, job: str, trigger: str, error: str) -> SyncRun:
     """A run that could not start (a prerequisite missing), recorded as failed with its reason."""
     now = timezone.now()
-    return SyncRun.objects.create(store=store, job=job, trigger=trigger, status=SyncRun.Status.FAILED,
-                                  started_at=now, finished_at=now, error=error[:5000])
+    run = SyncRun.objects.create(store=store, job=job, trigger=trigger, status=SyncRun.Status.FAILED,
+                                 started_at=now, finished_at=now, error=error[:5000],
+                                 summary={"prerequisite_missing": True})
+    notifications.notice_run_finished(run=run)
+    return run
 
 
 def run_mark_missed(*, store, job: str, scheduled_for, reason: str) -> SyncRun | None:

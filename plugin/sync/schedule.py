@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
+from plugin.portal import notifications
+
 from . import runs
 from .models import SyncRun
 
@@ -44,11 +46,13 @@ def grace() -> timedelta:
 
 def eod_slot_mark_missed(*, store, slot: datetime) -> SyncRun | None:
     """Record an End of Day slot whose grace period passed before it ran (None if it already has a run)."""
-    return runs.run_mark_missed(
+    missed = runs.run_mark_missed(
         store=store, job=SyncRun.Job.EOD_EXPORT, scheduled_for=slot,
         reason=f"The End of Day of {slot:%Y-%m-%d %H:%M} UTC did not run and the grace period "
                f"({int(grace().total_seconds() // 60)} minutes) has passed.",
     )
+    notifications.notice_eod_missed(run=missed)  # None: the slot already had a run, nothing to tell
+    return missed
 
 
 def eod_catch_up(*, now=None, execute=None) -> dict:

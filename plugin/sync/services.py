@@ -209,7 +209,8 @@ def _run_job(run: SyncRun, *, client, gateway, lock) -> SyncRun:
         missing = (job_prerequisite_missing(store=run.store, job=run.job)
                    or job_dry_run_refused(job=run.job, dry_run=run.dry_run))
         if missing:
-            return runs.run_finish(run=run, error=missing)
+            # Marked so the notice says the job could not start, not that it failed on the way.
+            return runs.run_finish(run=run, error=missing, summary={"prerequisite_missing": True})
         if run.job == Job.BOOTSTRAP:
             summary = _bootstrap(ctx, client=client, gateway=gateway)
         elif run.job == Job.EOD_EXPORT:

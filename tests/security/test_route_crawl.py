@@ -50,6 +50,7 @@ TABLE = {
     "configuration:store-detail": (PAGE_VIEW, (LOGIN, 403, 403, 403, 200)),
     "configuration:basic": (PAGE_VIEW, (LOGIN, 403, 403, 403, 200)),
     "configuration:basic-options": PAGE_READ_ONLY,
+    "configuration:notification-test": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 403, 302)),
     # Admin: an empty mapping form is shown again with its errors (200); a refresh redirects to the tab.
     "configuration:location-mapping": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 403, 200)),
     "configuration:locations-refresh": ((LOGIN, 405, 405, 405, 405), (LOGIN, 403, 403, 403, 302)),
