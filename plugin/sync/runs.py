@@ -25,6 +25,7 @@ from plugin.portal import notifications
 
 from . import locks
 from .models import SyncRun, SyncRunItem
+from .presenters import error_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -428,6 +429,7 @@ def run_finish(*, run: SyncRun, error: str = "", summary: dict | None = None) ->
     """Close a running run: failed on an infrastructure error, partial when any item failed, else
     succeeded. A run marked stale meanwhile stays stale: a new run may already have taken its place."""
     run.refresh_from_db(fields=["processed", "succeeded_count", "failed_count", "skipped_count", "summary"])
+    error = _error_for_operator(run, error)
     if error:
         status = SyncRun.Status.FAILED
     elif run.failed_count:
@@ -448,10 +450,20 @@ def run_finish(*, run: SyncRun, error: str = "", summary: dict | None = None) ->
     return run
 
 
+def _error_for_operator(run: SyncRun, error: str) -> str:
+    """The error as the run page shows it: sentences without exception class names. The technical text
+    goes to the log."""
+    sentence = error_sentence(error)
+    if sentence != (error or "").strip():
+        logger.info("Run %s error (technical): %s", run.pk, error)
+    return sentence
+
+
 def run_refuse(*, run: SyncRun, error: str, summary: dict | None = None) -> SyncRun:
     """Close a queued run that cannot start (failed, with the reason), so it does not block its job."""
     now = timezone.now()
     merged = {**(run.summary or {}), **(summary or {})}
+    error = _error_for_operator(run, error)
     if SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.QUEUED).update(
         status=SyncRun.Status.FAILED, finished_at=now, error=error[:5000], summary=merged
     ):

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Lookup, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -57,13 +57,21 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+# The jobs whose runs have steps (child runs, options["parent_run"]): the run list nests the steps under them.
+PARENT_JOBS = (SyncRun.Job.BOOTSTRAP, SyncRun.Job.AUTO_SYNC, SyncRun.Job.EOD_EXPORT)
+
+
 def sync_run_list(*, store=None, job="", status="", date_from=None, date_to=None, cursor="", size=PAGE_SIZE) -> Page:
-    """Newest first, keyset on (created_at, id): each page is one indexed range scan, however deep."""
+    """Newest first, keyset on (created_at, id): each page is one indexed range scan, however deep.
+    Steps (child runs) are left out unless the filter asks for their job: they are listed under their
+    parent (sync_run_children)."""
     runs = SyncRun.objects.select_related("store", "user").order_by("-created_at", "-id")
     if store is not None:
         runs = runs.filter(store=store)
     if job:
         runs = runs.filter(job=job)
+    if not job or job in PARENT_JOBS:
+        runs = runs.exclude(options__has_key="parent_run")
     if status:
         runs = runs.filter(status=status)
     # Day bounds as instants (in the site's timezone), so the filter stays a range on the indexed column.
@@ -79,24 +87,69 @@ def sync_run_list(*, store=None, job="", status="", date_from=None, date_to=None
     return Page(rows=rows[:size], next_cursor=_run_cursor(rows[size - 1]) if len(rows) > size else "")
 
 
-def sync_run_item_list(*, run: SyncRun, outcome="", after: int = 0, size=PAGE_SIZE) -> Page:
-    """A run's items in id order, keyset on id (index (run, outcome, id) or (run, id))."""
+def sync_run_children(*, parent_ids) -> dict[int, list[SyncRun]]:
+    """The steps of these runs, by parent id, in the order they ran. One query (index on the parent key)."""
+    ids = [pk for pk in parent_ids if pk]
+    if not ids:
+        return {}
+    children: dict[int, list[SyncRun]] = {}
+    steps = (SyncRun.objects.filter(options__has_key="parent_run", options__parent_run__in=ids)
+             .select_related("store", "user").order_by("id"))
+    for child in steps:
+        children.setdefault(int(child.options["parent_run"]), []).append(child)
+    return children
+
+
+def sync_run_parent(*, run: SyncRun) -> SyncRun | None:
+    parent_id = (run.options or {}).get("parent_run")
+    if not isinstance(parent_id, int):
+        return None
+    return SyncRun.objects.filter(pk=parent_id).only("id", "job").first()
+
+
+class NotEqual(Lookup):
+    """`a <> b` as written, so PostgreSQL matches the partial index of changed items (Django's negated
+    equality adds NULL checks the index predicate does not have)."""
+
+    lookup_name = "ne"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} <> {rhs}", [*lhs_params, *rhs_params]
+
+
+def _changed(items):
+    """Items whose quantity changed: the level sent (or that a dry run would send) differs from the
+    store's level before. Served by the partial index syncrunitem_run_changed."""
+    return items.filter(quantity_before__isnull=False, quantity_after__isnull=False).filter(
+        NotEqual(F("quantity_after"), F("quantity_before")))
+
+
+def sync_run_item_list(*, run: SyncRun, outcome="", changed_only=False, after: int = 0, size=PAGE_SIZE) -> Page:
+    """A run's items in id order, keyset on id (index (run, outcome, id), (run, id), or the changed
+    items' partial index): one short range scan per page, however large the run."""
     items = SyncRunItem.objects.filter(run=run).order_by("id")
     if outcome:
         items = items.filter(outcome=outcome)
+    if changed_only:
+        items = _changed(items)
     if after:
         items = items.filter(id__gt=after)
     rows = list(items[: size + 1])
     return Page(rows=rows[:size], next_cursor=str(rows[size - 1].id) if len(rows) > size else "")
 
 
-def sync_run_items_iter(*, run: SyncRun, outcome=""):
+def sync_run_items_iter(*, run: SyncRun, outcome="", changed_only=False):
     """Every item of a run, streamed (server-side cursor on PostgreSQL) for CSV export."""
     items = SyncRunItem.objects.filter(run=run).order_by("id")
     if outcome:
         items = items.filter(outcome=outcome)
+    if changed_only:
+        items = _changed(items)
     return items.values_list(
-        "id", "key", "action", "outcome", "reason", "quantity_before", "quantity_after", "store_transaction_id"
+        "key", "action", "outcome", "reason", "quantity_before", "quantity_after", "detail",
+        "store_transaction_id",
     ).iterator(chunk_size=2000)
 
 

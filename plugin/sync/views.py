@@ -1,7 +1,9 @@
 """Run pages (list, detail, CSV, retry, progress) and the job buttons. Views check input and
 permissions, then call a service or a selector."""
 import csv
+from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from plugin.configuration.models import StoreConnection
@@ -16,7 +19,7 @@ from plugin.portal.jobqueue import requires_job_queue
 from plugin.portal.redirects import safe_redirect
 from plugin.portal.spreadsheet import spreadsheet_cell
 
-from . import runs, selectors
+from . import presenters, runs, selectors
 from .acknowledgements import run_acknowledge, runs_acknowledge_all
 from .jobs.context import PrerequisiteMissing
 from .models import SyncRun, SyncRunItem
@@ -57,13 +60,57 @@ def run_list(request):
     date_from, date_to = _date(request.GET.get("from")), _date(request.GET.get("to"))
     page = selectors.sync_run_list(store=store, job=job, status=status, date_from=date_from, date_to=date_to,
                                    cursor=request.GET.get("cursor", ""))
+    children = selectors.sync_run_children(parent_ids=[run.pk for run in page.rows if run.job in selectors.PARENT_JOBS])
+    now = timezone.now()
+    rows = [_run_row(run, now=now, children=[_run_row(child, now=now) for child in children.get(run.pk, [])])
+            for run in page.rows]
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(request, "sync/run_list.html", {
-        "page": page, "stores": stores, "filters": {"store": store_id, "job": job, "status": status,
-                                                   "from": request.GET.get("from", ""), "to": request.GET.get("to", "")},
+        "page": page, "rows": rows, "stores": stores,
+        "filters": {"store": store_id, "job": job, "status": status,
+                    "from": request.GET.get("from", ""), "to": request.GET.get("to", "")},
         "jobs": SyncRun.Job.choices, "statuses": SyncRun.Status.choices, "query": query.urlencode(),
     })
+
+
+@dataclass
+class RunRow:
+    """A run as the pages show it: the run, what happened in words, its duration."""
+
+    run: SyncRun
+    headline: str
+    duration: str
+    children: list = field(default_factory=list)
+
+    @property
+    def parent_id(self):
+        parent = (self.run.options or {}).get("parent_run")
+        return parent if isinstance(parent, int) else None
+
+
+def _run_row(run: SyncRun, *, now, children=()) -> RunRow:
+    if run.error:
+        headline = presenters.error_sentence(run.error)
+    elif run.status in SyncRun.ACTIVE_STATUSES:
+        headline = presenters.progress_line(presenters.RunFacts.of(run)) + " so far."
+    else:
+        lines = presenters.run_summary_lines(presenters.RunFacts.of(run))
+        headline = lines[0] if lines else ""
+    seconds = presenters.run_seconds(started_at=run.started_at, finished_at=run.finished_at,
+                                     now=now if run.status == SyncRun.Status.RUNNING else None)
+    return RunRow(run=run, headline=headline, duration=presenters.duration_text(seconds), children=list(children))
+
+
+def _item_filters(request) -> dict:
+    outcome = request.GET.get("outcome", "")
+    return {"outcome": outcome if outcome in SyncRunItem.Outcome.values else "",
+            "changed_only": request.GET.get("changed") == "1"}
+
+
+def _filter_query(filters: dict, **extra) -> str:
+    params = {"outcome": filters["outcome"], "changed": "1" if filters["changed_only"] else "", **extra}
+    return urlencode({name: value for name, value in params.items() if value})
 
 
 @login_required
@@ -71,18 +118,63 @@ def run_list(request):
 def run_detail(request, pk):
     _require(request, VIEW_PERMISSION)
     run = get_object_or_404(SyncRun.objects.select_related("store", "user", "retry_of"), pk=pk)
-    outcome = request.GET.get("outcome", "")
-    outcome = outcome if outcome in SyncRunItem.Outcome.values else ""
-    after = request.GET.get("after", "")
-    page = selectors.sync_run_item_list(run=run, outcome=outcome, after=selectors.keyset_id(after))
+    filters = _item_filters(request)
+    is_eod = run.job == SyncRun.Job.EOD_EXPORT
+    if not is_eod:
+        filters["changed_only"] = False
+    page = selectors.sync_run_item_list(run=run, after=selectors.keyset_id(request.GET.get("after", "")), **filters)
+    facts = presenters.RunFacts.of(run)
+    now = timezone.now()
+    columns = presenters.item_columns(run.job, dry_run=facts.dry_run)
+    # The store transaction id is said once above the table when every row shown shares it.
+    transactions = {item.store_transaction_id for item in page.rows}
+    shared_transaction = transactions.pop() if len(transactions) == 1 else ""
+    show_transaction_column = any(item.store_transaction_id for item in page.rows) and not shared_transaction
+    if show_transaction_column:
+        columns = [*columns, presenters.STORE_TRANSACTION]
+    items = [_item_row(run, item, columns, show_transaction_column) for item in page.rows]
+    can_run_jobs = request.user.has_perm(RUN_JOBS_PERMISSION)
+    retryable = run.status in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED, SyncRun.Status.STALE)
+    children = selectors.sync_run_children(parent_ids=[run.pk]).get(run.pk, [])
     return render(request, "sync/run_detail.html", {
-        "run": run, "page": page, "outcome": outcome, "outcomes": SyncRunItem.Outcome.choices,
-        "children": SyncRun.objects.filter(options__parent_run=run.pk).order_by("id"),
+        "run": run, "page": page, "items": items, "columns": columns, "filters": filters,
+        "outcome": filters["outcome"], "outcomes": SyncRunItem.Outcome.choices,
+        "filter_query": _filter_query(filters), "next_query": _filter_query(filters, after=page.next_cursor),
+        "is_eod": is_eod, "changed_count": presenters.eod_changed_count(run.summary or {}) if is_eod else None,
+        "shared_transaction": shared_transaction,
+        "summary_lines": presenters.run_summary_lines(facts),
+        "progress_text": presenters.progress_line(facts), "outcomes_text": presenters.outcomes_line(facts),
+        "error_text": presenters.error_sentence(run.error),
+        "duration": presenters.duration_text(presenters.run_seconds(
+            started_at=run.started_at, finished_at=run.finished_at,
+            now=now if run.status == SyncRun.Status.RUNNING else None)),
+        "children": [_run_row(child, now=now) for child in children],
+        "parent": selectors.sync_run_parent(run=run),
         "retries": run.retries.order_by("id"),
-        "can_retry": request.user.has_perm(RUN_JOBS_PERMISSION)
-        and run.status in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED, SyncRun.Status.STALE),
+        # Retry names what it does: the failed items when some failed, else the whole job again.
+        "can_retry": can_run_jobs and retryable and run.failed_count > 0,
+        "can_run_again": can_run_jobs and retryable and not run.failed_count,
         "progress": selectors.sync_run_progress(run=run),
     })
+
+
+@dataclass
+class ItemRow:
+    cells: list
+    outcome: str
+    changed: bool
+
+
+def _item_row(run: SyncRun, item: SyncRunItem, columns, with_transaction: bool) -> ItemRow:
+    cells = presenters.item_cells(run.job, key=item.key, action=item.action, outcome=item.outcome,
+                                  reason=item.reason, quantity_before=item.quantity_before,
+                                  quantity_after=item.quantity_after, detail=item.detail)
+    if with_transaction:
+        cells.append(item.store_transaction_id)
+    change = presenters.item_change(quantity_before=item.quantity_before, quantity_after=item.quantity_after)
+    shown = presenters.page_cells(columns, cells)
+    return ItemRow(cells=[(text, column.numeric) for text, column in zip(shown, columns, strict=False)],
+                   outcome=item.outcome, changed=bool(change))
 
 
 # SKUs and reasons come from the store: text a spreadsheet would run as a formula opens as text.
@@ -97,17 +189,24 @@ class _Echo:
 @login_required
 @require_GET
 def run_items_csv(request, pk):
+    """The run's items with the page's column names (and the store transaction on every row)."""
     _require(request, VIEW_PERMISSION)
     run = get_object_or_404(SyncRun, pk=pk)
-    outcome = request.GET.get("outcome", "")
-    outcome = outcome if outcome in SyncRunItem.Outcome.values else ""
+    filters = _item_filters(request)
+    if run.job != SyncRun.Job.EOD_EXPORT:
+        filters["changed_only"] = False
+    dry_run = bool(run.dry_run or (run.summary or {}).get("dry_run"))
     writer = csv.writer(_Echo())
-    header = ["id", "key", "action", "outcome", "reason", "quantity_before", "quantity_after", "store_transaction_id"]
+    header = [column.name for column in presenters.item_columns(run.job, dry_run=dry_run)]
+    header.append(presenters.STORE_TRANSACTION.name)
 
     def rows():
         yield writer.writerow(header)
-        for row in selectors.sync_run_items_iter(run=run, outcome=outcome):
-            yield writer.writerow([csv_cell(value) for value in row])
+        for key, action, outcome, reason, before, after, detail, transaction in selectors.sync_run_items_iter(
+                run=run, **filters):
+            cells = presenters.item_cells(run.job, key=key, action=action, outcome=outcome, reason=reason,
+                                          quantity_before=before, quantity_after=after, detail=detail)
+            yield writer.writerow([csv_cell(value if value is not None else "") for value in [*cells, transaction]])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-items.csv"'

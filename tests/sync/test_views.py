@@ -64,7 +64,8 @@ def test_run_detail_items_by_outcome_csv_and_progress(client, viewer_user):
     assert b"Retry failed items" not in page.content  # a viewer may not retry
     response = client.get(reverse("sync:run-items-csv", args=[run.pk]))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0][:4] == ["id", "key", "action", "outcome"] and len(rows) == 64
+    # the page's column names
+    assert rows[0][:4] == ["Key", "Action", "Outcome", "Reason"] and len(rows) == 64
     progress = client.get(reverse("sync:run-progress", args=[run.pk])).json()
     assert (progress["status"], progress["processed"], progress["failed"], progress["finished"]) == ("partial", 63, 3, True)
 
@@ -191,7 +192,7 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(client
     client.force_login(viewer_user)
     response = client.get(reverse("sync:run-items-csv", args=[run.pk]))
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))[1:]
-    assert [row[1] for row in rows] == ["'" + key for key in keys[:6]] + ["SKU-1", "a=b"]
-    assert {row[4] for row in rows} == {f"'={n}+1" for n in range(len(keys))}
+    assert [row[0] for row in rows] == ["'" + key for key in keys[:6]] + ["SKU-1", "a=b"]
+    assert {row[3] for row in rows} == {f"'={n}+1" for n in range(len(keys))}
     assert {row[7] for row in rows} == {"'-tx"}
-    assert {row[5] for row in rows} == {"-3"}  # numbers stay numbers
+    assert {row[4] for row in rows} == {"-3"}  # numbers stay numbers

@@ -171,11 +171,14 @@ def eod_export_run(ctx: JobContext) -> dict:
                                 "" if remote is not None else "The store reports no level at this location."),
                             quantity_before=remote,
                             quantity_after=qty,
-                            detail=_detail(link, on_hand, held_by_item, drift=drift, capped=link.id in capped),
+                            detail=_detail(link, on_hand, held_by_item, drift=drift, capped=link.id in capped,
+                                           before_source="read" if remote is not None else None),
                         )
                     )
             else:
                 outcomes = _send_batch(ctx, links, quantities, on_hand, held_by_item, progress, capped)
+                drifted += sum(1 for o in outcomes if o.quantity_before is not None
+                               and o.quantity_after != o.quantity_before)
             spool.add(outcomes)
             progress.tick(len(links))
     except Exception:
@@ -202,6 +205,8 @@ def eod_export_run(ctx: JobContext) -> dict:
         summary["warning"] = warning
     if dry_run:
         summary.update(dry_run_reason=dry_reason, drifted_items=drifted)
+    else:  # levels sent that differ from the last level known in the store (the run page's "changed only")
+        summary["changed_items"] = drifted
     return summary
 
 
@@ -253,6 +258,16 @@ def _detail(link, on_hand, held, **extra) -> dict:
     }
 
 
+def _last_known_level(link) -> tuple[int | None, str | None]:
+    """The store's level before this run as far as we know (the run page's "store level before", as a dry
+    run's level read from the store): what we last sent, else what a dry run last read."""
+    if link.last_exported_qty is not None:
+        return link.last_exported_qty, "last_sent"
+    if link.last_remote_qty is not None:
+        return link.last_remote_qty, "last_read"
+    return None, None
+
+
 def _payload(ctx: JobContext, link, qty: int) -> dict:
     return {"location_id": ctx.store.inventory_location_id, **link.inventory_identity, "quantity": qty}
 
@@ -286,6 +301,7 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, cap
     outcomes = []
     for link in links:
         qty = quantities[link.id]
+        before, source = _last_known_level(link)
         if link.id in sent_ids:
             outcomes.append(
                 runs.ItemOutcome(
@@ -293,10 +309,10 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, cap
                     outcome=SyncRunItem.Outcome.OK,
                     action=SET_LEVEL_ACTION,
                     reason=_capped_reason(link, on_hand, held, capped),
-                    quantity_before=link.last_exported_qty,  # what the last export sent
+                    quantity_before=before,
                     quantity_after=qty,
                     store_transaction_id=transaction_id,
-                    detail=_detail(link, on_hand, held, capped=link.id in capped),
+                    detail=_detail(link, on_hand, held, capped=link.id in capped, before_source=source),
                 )
             )
         else:
@@ -306,8 +322,9 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, cap
                     outcome=SyncRunItem.Outcome.FAILED,
                     action=SET_LEVEL_ACTION,
                     reason=str(refused.get(link.id, "Not sent.")),
+                    quantity_before=before,
                     quantity_after=qty,
-                    detail=_detail(link, on_hand, held),
+                    detail=_detail(link, on_hand, held, before_source=source),
                 )
             )
     # The links' last_exported_qty is saved from these outcomes when the run's items are loaded.
