@@ -60,6 +60,8 @@ JOB_NAMES = {
     SyncRun.Job.AUTO_SYNC: "Auto sync cycle",
     SyncRun.Job.BOOTSTRAP: "Go-live import (products, inventory, carriers)",
 }
+# Jobs whose items are their steps (child runs).
+STEP_JOBS = (SyncRun.Job.AUTO_SYNC, SyncRun.Job.BOOTSTRAP)
 # A run's error starts with the name of what stopped it; this is what that name means to an operator.
 ERROR_MEANINGS = {
     "AuthError": "BigCommerce refused the access token (check it and its scopes on Shopping Cart Configuration)",
@@ -166,11 +168,13 @@ def notice_run_finished(*, run: SyncRun) -> None:
                     link_path=_run_path(run), link_label=f"Run #{run.pk}", occurred_at=run.finished_at)
     else:
         failed_steps = summary.get("failed_steps") or []
-        if failed_steps:
-            what = (f"{len(failed_steps)} of its steps failed as a whole "
-                    f"({', '.join(job_name(step) for step in failed_steps)})")
+        counted = run.failed_count + run.succeeded_count + run.skipped_count
+        if run.job in STEP_JOBS:  # its items are its steps, each a run of its own
+            what = f"{run.failed_count} of its {counted} steps had failures"
+            if failed_steps:
+                what += f" ({', '.join(job_name(step) for step in failed_steps)} failed as a whole)"
         else:
-            what = f"{run.failed_count} of {run.failed_count + run.succeeded_count + run.skipped_count} items failed"
+            what = f"{run.failed_count} of {counted} items failed"
         notice_send(store_id=run.store_id, cause=f"{Cause.RUN_PARTIAL}:{run.job}", title=f"{name} ended partly",
                     sentence=f"{name} run #{run.pk}{dry} ended partly: {what}. The run lists each failed item "
                              "with its reason; \"Retry failed items\" sends them again.",
@@ -183,8 +187,7 @@ def notice_run_stale(*, run: SyncRun, why: str) -> None:
         return
     name = job_name(run.job)
     notice_send(store_id=run.store_id, cause=f"{Cause.RUN_STALE}:{run.job}", title=f"{name} stopped",
-                sentence=f"{name} run #{run.pk} stopped before it ended: {error_sentence(why)} "
-                         "It can be run again.",
+                sentence=f"{name} run #{run.pk} did not finish: {error_sentence(why)} It can be run again.",
                 link_path=_run_path(run), link_label=f"Run #{run.pk}")
 
 

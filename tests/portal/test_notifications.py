@@ -4,6 +4,7 @@ backend (mail.outbox); the notice task runs in place (eager), queued when the tr
 import datetime as dt
 import socket
 import threading
+import time
 
 import pytest
 from django.core import mail
@@ -166,6 +167,25 @@ def test_a_partial_run_is_mailed_with_its_counts(db, django_capture_on_commit_ca
     assert "1 of 3 items failed" in mail.outbox[0].body
 
 
+def test_an_auto_sync_cycle_with_a_failed_step_is_one_mail_naming_the_step(
+        make_sandbox, django_capture_on_commit_callbacks):
+    server = make_sandbox(products=5, orders=3, plan="unlimited")
+    store = configured_store(name="shop", base_url=server.base_url, store_hash=SANDBOX_STORE_HASH,
+                             token=SANDBOX_TOKEN, notification_recipients="ops@example.com", auto_sync_enabled=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_now(store, Job.IMPORT_PRODUCTS).status == SyncRun.Status.SUCCEEDED
+        server.add_fault_rule(method="GET", path="/v2/orders", status=403, times=None)  # orders refused
+        cycle = services.auto_sync_cycle_fire(store_id=store.pk)
+    assert cycle.status == SyncRun.Status.PARTIAL
+    orders_step = SyncRun.objects.get(store=store, job=Job.IMPORT_ORDERS)
+    assert orders_step.status == SyncRun.Status.FAILED  # told through its cycle, not on its own
+    assert [m.subject for m in mail.outbox] == ["[itbc] shop: Auto sync cycle ended partly"]
+    body = mail.outbox[0].body
+    assert f"Auto sync cycle run #{cycle.pk} ended partly: 1 of its 4 steps had failures (Import Orders failed " \
+           "as a whole)." in body
+    assert PORTAL + reverse("sync:run-detail", args=[cycle.pk]) in body
+
+
 def test_a_succeeded_run_and_a_step_of_a_larger_run_send_nothing(db, django_capture_on_commit_callbacks):
     store = configured_store(name="shop", notification_recipients="ops@example.com")
     ok = runs.run_create(store=store, job=Job.EXPORT_ADJUSTMENTS)
@@ -186,7 +206,8 @@ def test_a_run_whose_worker_died_is_mailed_when_marked_stale(db, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         assert runs.runs_mark_stale(store=store) == 1
     assert [m.subject for m in mail.outbox] == ["[itbc] shop: End of Day stopped"]
-    assert f"End of Day run #{run.pk} stopped before it ended" in mail.outbox[0].body
+    assert (f"End of Day run #{run.pk} did not finish: The worker stopped reporting progress; the run was "
+            "marked stale.") in mail.outbox[0].body
 
 
 def test_a_missed_end_of_day_is_mailed_with_a_link_to_the_missed_slot(db, django_capture_on_commit_callbacks):
@@ -325,3 +346,18 @@ def test_notices_delivered_at_the_same_moment_send_one_mail():
     assert sorted(outcomes) == sorted([notifications.Delivery.SENT] + [notifications.Delivery.HELD_BACK] * 5)
     assert len(mail.outbox) == 1
     assert NoticeState.objects.get(store=store).held_back == 5
+
+
+def test_when_the_job_queue_is_down_the_notice_is_delivered_in_place(db, django_capture_on_commit_callbacks):
+    from itbc_portal.celery import app
+    from tests.portal.conftest import portal_using
+
+    app.conf.task_always_eager = False  # a real publish, to a broker nobody runs (restored by the fixture)
+    store = configured_store(name="shop", notification_recipients="ops@example.com")
+    run = runs.run_create(store=store, job=Job.EXPORT_FULFILLMENTS)
+    runs.run_start(run=run)
+    started = time.monotonic()
+    with portal_using(f"redis://127.0.0.1:{_closed_port()}/0"), django_capture_on_commit_callbacks(execute=True):
+        runs.run_finish(run=run, error="ConnectionFailedError: Could not connect to the store.")
+    assert time.monotonic() - started < 10
+    assert [m.subject for m in mail.outbox] == ["[itbc] shop: Export Fulfillments failed"]
