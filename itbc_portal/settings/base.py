@@ -143,6 +143,9 @@ if _bootstrap and _bootstrap.submodule_search_locations:
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# A refused form (CSRF) in the portal's look, saying what to do.
+CSRF_FAILURE_VIEW = "plugin.portal.errors.csrf_failure"
+
 # The technical 500 page must never show an access token held in a local variable.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "plugin.configuration.crypto.TokenSafeExceptionReporterFilter"
 

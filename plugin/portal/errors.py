@@ -1,4 +1,5 @@
-"""The portal's own 403, 404 and 500 pages, in its look (itbc_portal/urls.py points Django's handlers here).
+"""The portal's own 403, 404 and 500 pages, in its look (itbc_portal/urls.py points Django's handlers here,
+and CSRF_FAILURE_VIEW the refused-form page).
 
 The 404 stays JSON under /api/, as the API's schema documents its 404s. The 500 page is rendered without
 the request and without a database, since either may be what failed."""
@@ -59,6 +60,18 @@ def permission_denied(request, exception):
     }
     if context["no_role"]:
         context["granters"] = _role_granters()
+    return render(request, "403.html", context, status=403)
+
+
+@requires_csrf_token
+def csrf_failure(request, reason=""):
+    """A form sent without its CSRF token or cookie: mostly a page left open past a sign-in or sign-out."""
+    context = {
+        "message": "This form has expired, or your browser did not send its cookie. Go back, reload the page "
+                   "and send it again.",
+        "no_role": False,
+        "roles": ROLES,
+    }
     return render(request, "403.html", context, status=403)
 
 

@@ -194,3 +194,15 @@ def test_make_run_serves_static_files_with_debug_off(make_run_web_server):
     status, _, body = _get(f"{make_run_web_server}/no-such-page/")
     assert status == 404
     assert b"Page not found" in body and b"URLconf" not in body and b"healthz" not in body
+
+
+@pytest.mark.django_db
+def test_a_form_sent_without_its_csrf_token_gets_the_styled_403(viewer_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(viewer_user)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "This form has expired" in body
+    assert STYLED.decode() in body
+    assert "CSRF cookie not set" not in body  # Django's reason, for the log, not the page
