@@ -377,3 +377,20 @@ class ShipmentOutbox(models.Model):
     @property
     def quantity(self) -> int:
         return sum(int(item["quantity"]) for item in self.items or [])
+
+class StoreItemLocationLevel(models.Model):
+    """What End of Day last sent a linked unit at one of the store's other mapped inventory locations
+    (plugin/sync/locations.py). The default location's level stays on the link (`last_exported_qty`)."""
+
+    link = models.ForeignKey(StoreItemLink, on_delete=models.CASCADE, related_name="location_levels")
+    store_location_id = models.PositiveIntegerField()
+    last_exported_qty = models.BigIntegerField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["link", "store_location_id"], name="link_location_level_unique"),
+        ]
+
+    def __str__(self):
+        return f"link {self.link_id} @ {self.store_location_id}: {self.last_exported_qty}"

@@ -12,7 +12,7 @@ from plugin.configuration.locations import location_mapping_update, store_locati
 from plugin.configuration.models import StoreInventoryLocation
 from plugin.intellitrack import services as it
 from plugin.intellitrack.models import InventoryRecord, PickingOrderLine
-from plugin.sync.models import StoreItemLink, SyncRun, SyncRunItem
+from plugin.sync.models import StoreItemLink, StoreItemLocationLevel, SyncRun, SyncRunItem
 from tests.bigcommerce.sandbox_fixtures import SANDBOX_STORE_HASH, SANDBOX_TOKEN
 from tests.intellitrack.factories import LocationFactory, SiteFactory
 from tests.sync.conftest import run_job
@@ -127,6 +127,11 @@ def test_three_locations_exact_after_inventory_import_end_of_day_and_an_adjustme
     assert mismatches(store, server, scopes, base) == {}
     assert stock_levels(state) == before
     assert SyncRunItem.objects.filter(run=eod).count() == len(links) * 3
+    # What was sent at the other locations is kept per (unit, location).
+    sent_first = {(row.link_id, row.store_location_id): row.last_exported_qty
+                  for row in StoreItemLocationLevel.objects.filter(link__store=store)}
+    assert sent_first == {(link.id, location_id): level(state, link, location_id)
+                          for link in links for location_id in (2, 3)}
 
     # Stock moves in IntelliTrack: site S9 only for one item, S3 (L31) and S1 for others, a move from S3 to
     # S9, and a pick of a store order at S9 (location 2 loses it, the default's holds shrink).
@@ -169,6 +174,8 @@ def test_three_locations_exact_after_inventory_import_end_of_day_and_an_adjustme
     second = run_job(store, Job.EOD_EXPORT)
     assert second.status == SyncRun.Status.SUCCEEDED, second.error
     assert stock_levels(state) == after_cycle
+    assert {(item.detail["ref"], item.detail["location_id"]): item.quantity_before
+            for item in SyncRunItem.objects.filter(run=second) if item.detail["location_id"] != 1} == sent_first
     assert StoreInventoryLocation.objects.filter(store=store).count() == 3
 
 
@@ -191,3 +198,41 @@ def test_a_store_with_one_mapped_location_keeps_its_single_location_run(three_lo
     assert SyncRunItem.objects.filter(run=eod).count() == StoreItemLink.objects.filter(store=store).count()
     assert {location_id: levels for location_id, levels in stock_levels(server.state).items() if location_id != 1} \
         == before
+
+
+def test_levels_of_three_locations_share_requests_of_2000_and_a_dry_run_shows_each_locations_drift(make_sandbox):
+    """About 740 linked units x 3 locations: 2 requests (not one per location), and after the store drifts
+    at location 3 a dry run reports that drift there only."""
+    server = make_sandbox(products=800, orders=0, locations=3, plan="unlimited")
+    state = server.state
+    store = configured_store(name=f"wide{server.port}", base_url=server.base_url, store_hash=SANDBOX_STORE_HASH,
+                             token=SANDBOX_TOKEN)
+    config = store.basic_configuration
+    s9 = config.default_site.division.sites.get(code="S9")
+    s3 = SiteFactory(division=config.default_division, code="S3")
+    LocationFactory(site=s3, code="L31")
+    store_locations_read(store=store, user=None)
+    location_mapping_update(store=store, user=None, default_location_id=1, rows=[
+        {"store_location_id": 2, "site": s9, "location": None}, {"store_location_id": 3, "site": s3, "location": None}])
+    assert run_job(store, Job.BOOTSTRAP).status == SyncRun.Status.SUCCEEDED
+    links = list(StoreItemLink.objects.filter(store=store))
+    pairs = len(links) * 3
+    assert 2000 < pairs <= 4000
+
+    eod = run_job(store, Job.EOD_EXPORT)
+    assert eod.status == SyncRun.Status.SUCCEEDED, eod.error
+    assert eod.summary["write_requests"] == math.ceil(pairs / 2000) == 2
+    scopes = {1: {"site": config.default_site_id}, 2: {"site": s9.pk}, 3: {"site": s3.pk}}
+    assert mismatches(store, server, scopes, shipped_before_go_live(state)) == {}
+
+    # Staff change levels at location 3 in the store's control panel; a dry run shows it there only.
+    drifted = links[:5]
+    for link in drifted:
+        identity = {"product_id": link.product_id} if link.variant_id is None else {"variant_id": link.variant_id}
+        state.set_stock(quantity=level(state, link, 3) + 9, location_id=3, **identity)
+    dry = run_job(store, Job.EOD_EXPORT, dry_run=True)
+    assert dry.status == SyncRun.Status.SUCCEEDED, dry.error
+    assert dry.summary["drifted_items"] == 5
+    drifts = {(item.detail["ref"], item.detail["location_id"]): item.detail["drift"]
+              for item in SyncRunItem.objects.filter(run=dry) if item.detail.get("drift")}
+    assert drifts == {(link.id, 3): -9 for link in drifted}

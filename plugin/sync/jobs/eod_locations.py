@@ -8,12 +8,13 @@ absolute levels as (unit, location) pairs, pairs of several locations sharing a 
 request; a refusal naming single items takes those out and resends the rest; the run's item rows loaded
 at the end. Each pair is one run item: the default location's pairs carry the single-location action
 (`set_level`, so the links' last_exported_qty and absolute_ledger_id are the default location's), the
-other locations' pairs `set_level_at_location`. A dry run reads every mapped location's levels and
-records the drift."""
+other locations' pairs `set_level_at_location`, what they sent kept per (unit, location) in
+StoreItemLocationLevel. A dry run reads every mapped location's levels and records the drift."""
 import logging
 from collections.abc import Iterator
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
 from plugin.intellitrack.models import InventoryTransaction
@@ -21,7 +22,7 @@ from plugin.intellitrack.models import InventoryTransaction
 from .. import binder, holds, runs
 from ..locations import LocationScope, level_at, location_scopes
 from ..mappers import StoreLevels, inventory_levels_add
-from ..models import SyncRunItem
+from ..models import StoreItemLink, StoreItemLocationLevel, SyncRunItem
 from .context import JobContext
 
 logger = logging.getLogger(__name__)
@@ -128,8 +129,9 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
                         quantity_before=before, quantity_after=qty,
                         detail=_detail(link, scope, on_hand, held_by_item, drift=drift)))
             else:
+                last_sent = _last_sent(pairs)
                 outcomes = _send_pairs(ctx, pairs, quantities, on_hand, held_by_item, progress,
-                                       set_action=SET_LEVEL_ACTION)
+                                       set_action=SET_LEVEL_ACTION, last_sent=last_sent)
             spool.add(outcomes)
             progress.tick(len(pairs))
     except Exception:
@@ -142,6 +144,8 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
         _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max)
     finally:
         spool.close()
+    if not dry_run:
+        location_levels_record(run=run)
     if held.settled:
         holds.holds_settle(held.settled)
     if not dry_run and link_ids is None:
@@ -177,7 +181,44 @@ def _detail(link, scope: LocationScope, on_hand, held, **extra) -> dict:
     }
 
 
-def _send_pairs(ctx: JobContext, pairs, quantities, on_hand, held, progress, *, set_action: str) -> list:
+def _last_sent(pairs) -> dict[tuple[int, int], int | None]:
+    """What the last End of Day sent the pairs at the other locations (one query a request's pairs)."""
+    link_ids = {link.id for link, scope in pairs if not scope.is_default}
+    if not link_ids:
+        return {}
+    return {(row[0], row[1]): row[2] for row in StoreItemLocationLevel.objects.filter(link_id__in=link_ids)
+            .values_list("link_id", "store_location_id", "last_exported_qty")}
+
+
+def location_levels_record(*, run) -> None:
+    """Save what the run's OK pairs at the other locations sent (StoreItemLocationLevel), from its item rows:
+    one INSERT ... ON CONFLICT on PostgreSQL."""
+    now = timezone.now()
+    table, items = StoreItemLocationLevel._meta.db_table, SyncRunItem._meta.db_table
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (link_id, store_location_id, last_exported_qty, last_synced_at) "
+                f"SELECT DISTINCT ON (ref, loc) ref, loc, qty, %s FROM (SELECT (item.detail ->> 'ref')::bigint AS ref, "
+                f"(item.detail ->> 'location_id')::integer AS loc, item.quantity_after AS qty, item.id "
+                f"FROM {items} AS item WHERE item.run_id = %s AND item.action = %s AND item.outcome = %s) AS sent "
+                f"WHERE EXISTS (SELECT 1 FROM {StoreItemLink._meta.db_table} "
+                f"AS link WHERE link.id = sent.ref) ORDER BY ref, loc, sent.id DESC "
+                f"ON CONFLICT (link_id, store_location_id) DO UPDATE SET "
+                f"last_exported_qty = EXCLUDED.last_exported_qty, last_synced_at = EXCLUDED.last_synced_at",
+                [now, run.pk, LOCATION_SET_ACTION, SyncRunItem.Outcome.OK])
+        return
+    rows = (SyncRunItem.objects.filter(run=run, action=LOCATION_SET_ACTION, outcome=SyncRunItem.Outcome.OK)
+            .values_list("detail__ref", "detail__location_id", "quantity_after"))
+    StoreItemLocationLevel.objects.bulk_create(
+        [StoreItemLocationLevel(link_id=int(ref), store_location_id=int(loc), last_exported_qty=qty,
+                                last_synced_at=now) for ref, loc, qty in rows],
+        update_conflicts=True, unique_fields=["link", "store_location_id"],
+        update_fields=["last_exported_qty", "last_synced_at"], batch_size=2000)
+
+
+def _send_pairs(ctx: JobContext, pairs, quantities, on_hand, held, progress, *, set_action: str,
+                last_sent: dict) -> list:
     """Send one request's pairs; a refusal naming single items takes those out and resends the rest."""
     from .eod import ADJUSTMENT_REASON, MAX_REFUSED_ROUNDS, _refused_indexes
 
@@ -210,7 +251,8 @@ def _send_pairs(ctx: JobContext, pairs, quantities, on_hand, held, progress, *, 
         if index in sent:
             outcomes.append(runs.ItemOutcome(
                 key=_key(link, scope), outcome=SyncRunItem.Outcome.OK, action=action,
-                quantity_before=link.last_exported_qty if scope.is_default else None, quantity_after=qty,
+                quantity_before=link.last_exported_qty if scope.is_default
+                else last_sent.get((link.id, scope.store_location_id)), quantity_after=qty,
                 store_transaction_id=transaction_id, detail=_detail(link, scope, on_hand, held)))
         else:
             outcomes.append(runs.ItemOutcome(
