@@ -23,7 +23,7 @@ of the item rows, UPDATE of the links, counters) and the progress writes, which 
 (ITBC_RUN_PROGRESS_SECONDS) and so depend on the run's wall time, not on N.
 
     python -m bench sync_eod [--sizes 10000 100000] [--open-orders 20000] [--plan unlimited] [--sample 200]
-                             [--profile] [--keep]
+                             [--profile] [--keep] [--golive-cache DIR]
 
 --plan standard shows the rate-limit waits (150 requests per 30 s; go-live then takes minutes at 100,000
 SKUs); --profile prints the End of Day worker's cProfile (top functions by own and cumulative time).
@@ -44,11 +44,14 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from urllib.parse import urlparse, urlunparse
 
 from bench.sync_products import (
     ROOT,
     RSS_LIMIT_MB,
     Sandbox,
+    _admin,
+    _name,
     bench_store,
     database_url,
     drop_database,
@@ -401,7 +404,47 @@ def _arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true",
                         help="run one more End of Day under cProfile and print its hot spots")
+    parser.add_argument("--golive-cache", metavar="DIR",
+                        help="keep each N's store and database as they are after go-live in DIR (a template "
+                             "database beside $BENCH_DATABASE) and start from there when DIR already has them: "
+                             "the measured End of Day is still the first after go-live, without redoing it")
     parser.add_argument("--state-dir", help=argparse.SUPPRESS)
+
+
+def _golive_template(url: str, size: int) -> str:
+    return urlunparse(urlparse(url)._replace(path=f"{urlparse(url).path}_golive_{size}"))
+
+
+def _clone_database(source_url: str, target_url: str) -> None:
+    """target := a copy of source (PostgreSQL copies the files; no connection may use source meanwhile)."""
+    drop_database(target_url)
+    with _admin(target_url) as conn:
+        conn.execute(f'CREATE DATABASE "{_name(target_url)}" TEMPLATE "{_name(source_url)}"')
+
+
+def _golive_restore(args, url: str, size: int, state_dir: str) -> dict | None:
+    """The go-live figures, with the database and the store as go-live left them, from --golive-cache."""
+    cache = os.path.join(args.golive_cache, f"n{size}") if args.golive_cache else None
+    if cache is None or not os.path.exists(os.path.join(cache, "golive.json")):
+        return None
+    with open(os.path.join(cache, "golive.json")) as file:
+        saved = json.load(file)
+    _clone_database(_golive_template(url, size), url)
+    for name in ("initial.json", "store.json"):
+        shutil.copy(os.path.join(cache, "initial.json"), os.path.join(state_dir, name))
+    return saved
+
+
+def _golive_save(args, url: str, size: int, state_dir: str, saved: dict) -> None:
+    if not args.golive_cache:
+        return
+    cache = os.path.join(args.golive_cache, f"n{size}")
+    os.makedirs(cache, exist_ok=True)
+    _clone_database(url, _golive_template(url, size))
+    # Go-live only reads the store, so the store after it is the store before it.
+    shutil.copy(os.path.join(state_dir, "initial.json"), os.path.join(cache, "initial.json"))
+    with open(os.path.join(cache, "golive.json"), "w") as file:
+        json.dump(saved, file)
 
 
 def run_sizes(args) -> list[dict]:
@@ -410,24 +453,34 @@ def run_sizes(args) -> list[dict]:
     rows = []
     try:
         for size in args.sizes:
-            recreate_database(url)
-            migrate(env)
             state_dir = tempfile.mkdtemp(prefix="itbc_bench_eod_")
             try:
-                started = time.perf_counter()
-                state = build_store(skus=size, open_orders=args.open_orders, seed=args.seed)
-                summary = state.summary()
-                state.save(os.path.join(state_dir, "initial.json"))
-                del state
-                gc.collect()
-                shutil.copy(os.path.join(state_dir, "initial.json"), os.path.join(state_dir, "store.json"))
-                print(f"N={size}: store built in {time.perf_counter() - started:.1f} s: {summary['products']} "
-                      f"products, {summary['variants']} variants, orders by status {summary['orders_by_status']}",
-                      flush=True)
+                restored = _golive_restore(args, url, size, state_dir)
+                if restored is not None:
+                    env["ITBC_ENCRYPTION_KEYS"] = restored["encryption_keys"]
+                    summary, golive = restored["store"], restored["golive"]
+                    print(f"N={size}: the store and database as go-live left them, from {args.golive_cache}",
+                          flush=True)
+                else:
+                    recreate_database(url)
+                    migrate(env)
+                    started = time.perf_counter()
+                    state = build_store(skus=size, open_orders=args.open_orders, seed=args.seed)
+                    summary = state.summary()
+                    state.save(os.path.join(state_dir, "initial.json"))
+                    del state
+                    gc.collect()
+                    shutil.copy(os.path.join(state_dir, "initial.json"), os.path.join(state_dir, "store.json"))
+                    print(f"N={size}: store built in {time.perf_counter() - started:.1f} s: {summary['products']} "
+                          f"products, {summary['variants']} variants, orders by status "
+                          f"{summary['orders_by_status']}", flush=True)
                 sandbox = Sandbox(skus=size, plan=args.plan, state_file=os.path.join(state_dir, "store.json"))
                 try:
                     print(f"  sandbox ready in {sandbox.startup_s:.1f} s, plan {args.plan}", flush=True)
-                    golive = run_worker("golive", sandbox, env, "sync_eod")
+                    if restored is None:
+                        golive = run_worker("golive", sandbox, env, "sync_eod")
+                        _golive_save(args, url, size, state_dir, {
+                            "store": summary, "golive": golive, "encryption_keys": env["ITBC_ENCRYPTION_KEYS"]})
                     for step, figures in golive.items():
                         print(f"  {step} (before the measured run): {figures}", flush=True)
                     figures = run_worker("eod_export", sandbox, env, "sync_eod")

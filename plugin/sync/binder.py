@@ -1,5 +1,6 @@
 """The binder: reads and writes the link table (store unit <-> IntelliTrack item), in bulk per page."""
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -70,16 +71,35 @@ def links_update_sku(*, changes: dict[int, str]) -> None:
     StoreItemLink.objects.bulk_update(links, ["sku", "last_synced_at", "updated_at"], batch_size=LINK_CHUNK)
 
 
-def links_iter(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Iterator[StoreItemLink]:
-    """Every link of a store in id order, streamed from one query: on PostgreSQL a server-side cursor
-    fetches `chunk` rows at a time, so memory stays flat and the statement count does not grow."""
-    links = StoreItemLink.objects.filter(store=store, retired_at__isnull=True).select_related("item").only(
-        "id", "product_id", "variant_id", "sku", "tracking", "item_id", "item__item_number",
-        "last_exported_qty", "last_remote_qty",
-    )
+class LinkRow(NamedTuple):
+    """A link as End of Day reads it: a plain row, not a model instance (a million of those would cost
+    more than the rest of the run)."""
+
+    id: int
+    product_id: int
+    variant_id: int | None
+    sku: str
+    tracking: str
+    item_id: int
+    item_number: str
+    last_exported_qty: int | None
+    last_remote_qty: int | None
+
+    @property
+    def inventory_identity(self) -> dict:
+        if self.tracking == StoreItemLink.Tracking.VARIANT:
+            return {"variant_id": self.variant_id}
+        return {"product_id": self.product_id}
+
+
+def links_iter(*, store, link_ids=None, chunk: int = LINK_CHUNK) -> Iterator[LinkRow]:
+    """Every live link of a store in id order, streamed from one query: on PostgreSQL a server-side
+    cursor fetches `chunk` rows at a time, so memory stays flat and the statement count does not grow."""
+    links = StoreItemLink.objects.filter(store=store, retired_at__isnull=True)
     if link_ids is not None:
         links = links.filter(id__in=list(link_ids))
-    return links.order_by("id").iterator(chunk_size=chunk)
+    rows = links.order_by("id").values_list(*LinkRow._fields[:6], "item__item_number", *LinkRow._fields[7:])
+    return map(LinkRow._make, rows.iterator(chunk_size=chunk))
 
 
 def links_count(*, store) -> int:
@@ -89,22 +109,29 @@ def links_count(*, store) -> int:
 def links_record_run_quantities(*, run, action: str, exported: bool, ledger_id: int | None = None) -> None:
     """Save on the links what a run's OK items of `action` sent (quantity_after into last_exported_qty) or
     read (quantity_before into last_remote_qty). The items' detail["ref"] is the link id. One UPDATE
-    joined to the run's items on PostgreSQL. An absolute level sent from a snapshot also records the last
-    ledger row the snapshot held (`ledger_id`): the Adjustment export never sends that link a row up to it
-    again, even when the End of Day failed before it could move the export's cursor."""
-    now = timezone.now()
+    joined to the run's items on PostgreSQL, writing only the links whose figure changed (on a steady
+    catalogue, the few that drifted), so its cost follows the changes, not the catalogue.
+
+    `ledger_id`: the last ledger row of the snapshot an absolute level was computed from. Given, it is
+    saved on every link the run sent, and the Adjustment export never sends that link a row up to it
+    again. A full End of Day that ends moves the export's cursor instead (one row, in the same
+    transaction), so it leaves this out; a failed or retried one, which cannot move the cursor, passes it."""
     column, source = ("last_exported_qty", "quantity_after") if exported else ("last_remote_qty", "quantity_before")
     ledger = exported and ledger_id is not None
     if connection.vendor == "postgresql":
+        changed = f"link.{column} IS DISTINCT FROM item.{source}"
+        if ledger:
+            # Snapshots only move forward: a later run's id is never below an earlier one's.
+            changed = f"({changed} OR link.absolute_ledger_id IS DISTINCT FROM %s)"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {StoreItemLink._meta.db_table} AS link SET {column} = item.{source}, last_synced_at = %s"
-                # Snapshots only move forward: a later run's id is never below an earlier one's.
+                f"UPDATE {StoreItemLink._meta.db_table} AS link SET {column} = item.{source}"
                 + (", absolute_ledger_id = %s " if ledger else " ")
                 + f"FROM {SyncRunItem._meta.db_table} AS item "
                 f"WHERE item.run_id = %s AND item.action = %s AND item.outcome = %s "
-                f"AND link.id = (item.detail ->> 'ref')::bigint AND link.store_id = %s",
-                [now, *([ledger_id] if ledger else []), run.pk, action, SyncRunItem.Outcome.OK, run.store_id],
+                f"AND link.id = (item.detail ->> 'ref')::bigint AND link.store_id = %s AND {changed}",
+                [*([ledger_id] if ledger else []), run.pk, action, SyncRunItem.Outcome.OK, run.store_id,
+                 *([ledger_id] if ledger else [])],
             )
         return
     items = (
@@ -113,10 +140,10 @@ def links_record_run_quantities(*, run, action: str, exported: bool, ledger_id: 
         .iterator(chunk_size=LINK_CHUNK)
     )
     batch = []
-    fields = [column, "last_synced_at", *(["absolute_ledger_id"] if ledger else [])]
+    fields = [column, *(["absolute_ledger_id"] if ledger else [])]
     extra = {"absolute_ledger_id": ledger_id} if ledger else {}
     for ref, qty in items:
-        batch.append(StoreItemLink(id=int(ref), last_synced_at=now, **{column: qty}, **extra))
+        batch.append(StoreItemLink(id=int(ref), **{column: qty}, **extra))
         if len(batch) == LINK_CHUNK:
             StoreItemLink.objects.bulk_update(batch, fields)
             batch = []

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from plugin.intellitrack import services as it
 from plugin.intellitrack.models import InventoryRecord, Location, PickingOrderLine
+from plugin.sync import queues
 from plugin.sync.jobs import adjustments
 from plugin.sync.models import AdjustmentBatch, StoreItemLink, StoreSyncState, SyncRun, SyncRunItem
 from plugin.sync.services import job_trigger, run_execute
@@ -307,7 +308,8 @@ def test_in_chromium_send_to_the_store_now_from_the_adjust_page(page, live_serve
     expect(page.locator(".alert-success")).to_contain_text("sees this at the next End of Day")
     page.goto(f"{live_server.url}{reverse('intellitrack:inventory-adjust', args=[record.pk])}")
     form = page.locator("#store-visibility form[data-job=export_adjustments]")
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    # every queue the runs are routed to (plugin.sync.queues)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=list(queues.ALL)):
         form.locator("button.job-button").click()
         expect(form.locator(".job-progress-text")).to_contain_text("Succeeded", timeout=30_000)
     run = SyncRun.objects.get(store=store, job=Job.EXPORT_ADJUSTMENTS)

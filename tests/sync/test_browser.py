@@ -9,6 +9,7 @@ from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import expect
 
 from itbc_portal.celery import app
+from plugin.sync import queues
 from plugin.sync.models import StoreItemLink, SyncRun
 from tests.configuration.test_browser import log_in
 
@@ -17,7 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker():
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+    # every queue the runs are routed to (plugin.sync.queues)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=list(queues.ALL)):
         yield
 
 

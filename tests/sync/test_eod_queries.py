@@ -125,3 +125,36 @@ def test_progress_is_written_on_a_timer_not_per_batch(shop_factory):
     now[0] = 4.6
     progress.tick()
     assert progress.writes == 2 and SyncRun.objects.get(pk=run.pk).processed == 5110
+
+
+@pytest.mark.postgres  # row versions (xmin) are PostgreSQL's
+def test_a_steady_end_of_day_rewrites_only_the_links_whose_level_changed(shop_factory):
+    from plugin.intellitrack import services as it
+    from plugin.sync.models import StoreSyncState
+
+    store, server = shop_factory(products=40, orders=0)
+    run_job(store, Job.BOOTSTRAP)
+    measured_eod(store)
+
+    def row_versions():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, xmin::text FROM {StoreItemLink._meta.db_table} WHERE store_id = %s",
+                           [store.pk])
+            return dict(cursor.fetchall())
+
+    before = row_versions()
+    link = StoreItemLink.objects.filter(store=store).order_by("id").first()
+    config = store.basic_configuration
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=3, reason="found")
+    run, _ = measured_eod(store)
+
+    after = row_versions()
+    assert {link_id for link_id in before if before[link_id] != after[link_id]} == {link.pk}
+    sent = dict(run.items.values_list("detail__ref", "quantity_after"))
+    links = StoreItemLink.objects.filter(store=store)
+    assert {each.id: each.last_exported_qty for each in links} == sent
+    assert {each.id: store_level(server.state, each) for each in links} == sent
+    # The full run moved the Adjustment export past its snapshot, with its items.
+    from plugin.intellitrack.models import InventoryTransaction
+    assert StoreSyncState.objects.get(store=store).adjustments_cursor == InventoryTransaction.objects.latest("pk").pk

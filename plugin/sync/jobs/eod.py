@@ -164,7 +164,7 @@ def eod_export_run(ctx: JobContext) -> dict:
                     drifted += 1 if drift else 0
                     outcomes.append(
                         runs.ItemOutcome(
-                            key=link.sku or link.item.item_number,
+                            key=link.sku or link.item_number,
                             outcome=SyncRunItem.Outcome.OK,
                             action=DRY_RUN_ACTION,
                             reason=_capped_reason(link, on_hand, held_by_item, capped) or (
@@ -182,20 +182,21 @@ def eod_export_run(ctx: JobContext) -> dict:
             spool.add(outcomes)
             progress.tick(len(links))
     except Exception:
-        # The run fails with this error; what was sent before it is still recorded.
+        # The run fails with this error; what was sent before it is still recorded, each sent link with
+        # the snapshot's last ledger row (the export's cursor cannot move: not every link was sent).
         try:
-            _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max)
+            _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=False)
         except Exception:
             logger.exception("End of Day run %s: the items sent before the failure could not be recorded", run.pk)
         raise
     else:
-        _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max)
+        # A full run moves the Adjustment export's cursor past the snapshot, with the items; a retry of
+        # some items marks those links instead.
+        _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=link_ids is None)
     finally:
         spool.close()
     if held.settled:
         holds.holds_settle(held.settled)
-    if not dry_run and link_ids is None:
-        adjustments_supersede(store=store, ledger_id=ledger_max, eod_run=run)
     summary = {"dry_run": dry_run, "write_requests": _absolute_requests_received(ctx) - received_before,
                "location_id": store.inventory_location_id, "progress_writes": progress.writes,
                "stock_behavior": behaviors.default, "order_lines_held": held.lines, "capped_items": len(capped)}
@@ -220,15 +221,20 @@ def adjustments_supersede(*, store, ledger_id: int, eod_run) -> None:
                                        last_ledger_id__lte=ledger_id).update(superseded_by=eod_run)
 
 
-def _record(run, spool: runs.RunItemSpool, progress: runs.RunProgress, *, dry_run: bool, ledger_id: int) -> None:
-    """The run's item rows, the links' last levels (and the snapshot's last ledger row) and the counters:
-    together, in three statements."""
+def _record(run, spool: runs.RunItemSpool, progress: runs.RunProgress, *, dry_run: bool, ledger_id: int,
+            superseding: bool) -> None:
+    """The run's item rows, the links' last levels and the counters, together, in three statements; for
+    a full run that sent, also the Adjustment export's cursor past the snapshot (two more): an export
+    after a crash between them would otherwise send again what the levels already hold."""
     with transaction.atomic():
         spool.load(processed=progress.processed)
+        supersede = superseding and not dry_run
         binder.links_record_run_quantities(
             run=run, action=DRY_RUN_ACTION if dry_run else SET_LEVEL_ACTION, exported=not dry_run,
-            ledger_id=ledger_id,
+            ledger_id=None if supersede else ledger_id,
         )
+        if supersede:
+            adjustments_supersede(store=run.store_id, ledger_id=ledger_id, eod_run=run)
 
 
 ABSOLUTE_PATH = "/v3/inventory/adjustments/absolute"
@@ -251,7 +257,7 @@ def _detail(link, on_hand, held, **extra) -> dict:
         "ref": link.id,
         "product_id": link.product_id,
         "variant_id": link.variant_id,
-        "item": link.item.item_number,
+        "item": link.item_number,
         "on_hand": int(on_hand.get(link.item_id, 0)),
         "held": int(held.get(link.item_id, 0)),
         **extra,
@@ -305,7 +311,7 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, cap
         if link.id in sent_ids:
             outcomes.append(
                 runs.ItemOutcome(
-                    key=link.sku or link.item.item_number,
+                    key=link.sku or link.item_number,
                     outcome=SyncRunItem.Outcome.OK,
                     action=SET_LEVEL_ACTION,
                     reason=_capped_reason(link, on_hand, held, capped),
@@ -318,7 +324,7 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, cap
         else:
             outcomes.append(
                 runs.ItemOutcome(
-                    key=link.sku or link.item.item_number,
+                    key=link.sku or link.item_number,
                     outcome=SyncRunItem.Outcome.FAILED,
                     action=SET_LEVEL_ACTION,
                     reason=str(refused.get(link.id, "Not sent.")),

@@ -85,7 +85,6 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
         SET_LEVEL_ACTION,
         _absolute_requests_received,
         _record,
-        adjustments_supersede,
         eod_is_dry_run,
     )
 
@@ -136,20 +135,18 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
             progress.tick(len(pairs))
     except Exception:
         try:
-            _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max)
+            _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=False)
         except Exception:
             logger.exception("End of Day run %s: the items sent before the failure could not be recorded", run.pk)
         raise
     else:
-        _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max)
+        _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=link_ids is None)
     finally:
         spool.close()
     if not dry_run:
         location_levels_record(run=run)
     if held.settled:
         holds.holds_settle(held.settled)
-    if not dry_run and link_ids is None:
-        adjustments_supersede(store=store, ledger_id=ledger_max, eod_run=run)
     summary = {"dry_run": dry_run, "write_requests": _absolute_requests_received(ctx) - received_before,
                "location_id": store.inventory_location_id,
                "locations": [scope.store_location_id for scope in scopes],
@@ -165,7 +162,7 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
 
 
 def _key(link, scope: LocationScope) -> str:
-    return f"{link.sku or link.item.item_number} @ {scope.mapped.code or scope.store_location_id}"
+    return f"{link.sku or link.item_number} @ {scope.mapped.code or scope.store_location_id}"
 
 
 def _detail(link, scope: LocationScope, on_hand, held, **extra) -> dict:
@@ -174,7 +171,7 @@ def _detail(link, scope: LocationScope, on_hand, held, **extra) -> dict:
         "location_id": scope.store_location_id,
         "product_id": link.product_id,
         "variant_id": link.variant_id,
-        "item": link.item.item_number,
+        "item": link.item_number,
         "on_hand": int(on_hand[scope.store_location_id].get(link.item_id, 0)),
         "held": int(held.get(link.item_id, 0)) if scope.is_default else 0,
         **extra,
