@@ -27,7 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import F, Q
+
 from plugin.configuration.locations import LocationMapping, MappedLocation, location_mapping_get
+from plugin.configuration.models import StoreInventoryLocation
 from plugin.intellitrack.models import Location
 
 from . import holds
@@ -114,3 +117,12 @@ class RowLocator:
         if row.site_id is not None:
             return self.by_site.get(row.site_id)
         return None
+
+
+def mapped_elsewhere(*, stores, site_id: int, location_id: int) -> set[int]:
+    """Ids of the stores among `stores` where a mapped location other than the default shows this site (as
+    a whole) or this location. One query."""
+    return set(StoreInventoryLocation.objects.filter(store__in=stores, site_id=site_id)
+               .exclude(store_location_id=F("store__inventory_location_id"))
+               .filter(Q(location__isnull=True) | Q(location_id=location_id))
+               .values_list("store_id", flat=True))

@@ -5,18 +5,23 @@ adjustment cycle every location's level in the store is exact.
 Expected levels come from tests/sync/truth.py: the raw IntelliTrack stock rows of each location's scope,
 less (at the default location only) what the sandbox's own records say store orders hold."""
 import math
+import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from plugin.configuration.locations import location_mapping_update, store_locations_read
-from plugin.configuration.models import StoreInventoryLocation
+from plugin.configuration.models import BasicConfiguration, StoreInventoryLocation
 from plugin.intellitrack import services as it
 from plugin.intellitrack.models import InventoryRecord, PickingOrderLine
+from plugin.sync.jobs.adjustments import adjustments_store_visibility
 from plugin.sync.models import StoreItemLink, StoreItemLocationLevel, SyncRun, SyncRunItem
 from tests.bigcommerce.sandbox_fixtures import SANDBOX_STORE_HASH, SANDBOX_TOKEN
 from tests.intellitrack.factories import LocationFactory, SiteFactory
 from tests.sync.conftest import run_job
 from tests.sync.factories import configured_store
+from tests.sync.test_product_import import _add
 from tests.sync.truth import HOLDS_NOTHING, shipped_before_go_live, truth_levels_by_location
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
@@ -236,3 +241,44 @@ def test_levels_of_three_locations_share_requests_of_2000_and_a_dry_run_shows_ea
     drifts = {(item.detail["ref"], item.detail["location_id"]): item.detail["drift"]
               for item in SyncRunItem.objects.filter(run=dry) if item.detail.get("drift")}
     assert drifts == {(link.id, 3): -9 for link in drifted}
+
+
+def test_a_product_added_after_go_live_gets_each_locations_stock_in_its_own_site(three_locations):
+    """The product import of an auto sync cycle gives a new product's items the store's level of every mapped
+    location at that location's site (held units added back at the default only)."""
+    store, server, scopes = three_locations
+    state = server.state
+    assert run_job(store, Job.BOOTSTRAP).status == SyncRun.Status.SUCCEEDED
+    product_id, variant_ids = _add(state, name="Fresh", tracking="variant", skus=["FRESH-S", "FRESH-M"])
+    for location_id, quantities in ((1, (7, 4)), (2, (3, 0)), (3, (5, 9))):
+        for variant_id, quantity in zip(variant_ids, quantities, strict=True):
+            state.set_stock(quantity=quantity, variant_id=variant_id, location_id=location_id)
+    state.place_order(items=[{"variant_id": variant_ids[0], "quantity": 2}], status_id=11)  # 2 held at 1
+    state.products[product_id].date_modified = time.time()
+
+    BasicConfiguration.objects.filter(store=store).update(
+        auto_sync_enabled=True, last_auto_sync_completed_on=timezone.now() - timedelta(minutes=10))
+    store.refresh_from_db()
+    cycle = run_job(store, Job.AUTO_SYNC, trigger=SyncRun.Trigger.SCHEDULE)
+    assert cycle.status == SyncRun.Status.SUCCEEDED, cycle.error
+    config = store.basic_configuration
+    l9 = config.default_site.division.sites.get(code="S9").locations.order_by("code").first()
+    items = {link.variant_id: link.item_id for link in StoreItemLink.objects.filter(store=store, product_id=product_id)}
+    on_hand = {(row.item_id, row.location_id): row.on_hand
+               for row in InventoryRecord.objects.filter(item_id__in=items.values())}
+    assert on_hand == {
+        (items[variant_ids[0]], config.default_location_id): 5 + 2, (items[variant_ids[1]], config.default_location_id): 4,
+        (items[variant_ids[0]], l9.pk): 3,
+        (items[variant_ids[0]], scopes[3]["location"]): 5, (items[variant_ids[1]], scopes[3]["location"]): 9,
+    }
+    # The adjust page tells staff that a change at a mapped site reaches the store, and elsewhere it does not.
+    s7 = SiteFactory(division=config.default_division, code="S7")
+    l7 = LocationFactory(site=s7, code="L71")
+    item_id = items[variant_ids[0]]
+    seen = {location.code: adjustments_store_visibility(item_id=item_id, division_id=config.default_division_id,
+                                                         site_id=location.site_id, location_id=location.pk)[0].in_scope
+            for location in (l9, scopes_location(scopes), l7, config.default_location)}
+    assert seen == {l9.code: True, "L31": True, "L71": False, config.default_location.code: True}
+    other_l3 = LocationFactory(site=scopes_location(scopes).site, code="L33")  # L31 alone is mapped in S3
+    assert not adjustments_store_visibility(item_id=item_id, division_id=config.default_division_id,
+                                            site_id=other_l3.site_id, location_id=other_l3.pk)[0].in_scope

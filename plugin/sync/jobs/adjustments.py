@@ -365,7 +365,8 @@ class StoreVisibility:
 def adjustments_store_visibility(*, item_id: int, division_id: int, site_id: int, location_id: int,
                                  now=None) -> list[StoreVisibility]:
     """For each store whose division is the item's division and that links the item: when it will see a
-    change made at this location. Two queries (stores with their configuration, last cycle per store)."""
+    change made at this location. Three queries (stores with their configuration, last cycle per store, the
+    stores whose other mapped inventory locations show this site or location)."""
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
@@ -378,6 +379,7 @@ def adjustments_store_visibility(*, item_id: int, division_id: int, site_id: int
     stores = [link.store for link in links]
     last_cycles = dict(SyncRun.objects.filter(store__in=stores, job=SyncRun.Job.AUTO_SYNC).order_by()
                        .values("store_id").annotate(last=Max("created_at")).values_list("store_id", "last"))
+    other_locations = locations.mapped_elsewhere(stores=stores, site_id=site_id, location_id=location_id)
     found = []
     for store in stores:
         config = store.basic_configuration
@@ -393,6 +395,7 @@ def adjustments_store_visibility(*, item_id: int, division_id: int, site_id: int
         scope = config.quantity_scope
         in_scope = (location_id == config.default_location_id if scope == "default_location"
                     else site_id == config.default_site_id if scope == "default_site" else True)
+        in_scope = in_scope or store.pk in other_locations  # another mapped store location shows it
         found.append(StoreVisibility(store_id=store.pk, store_name=store.name, auto_sync=auto,
                                      interval_minutes=interval, next_cycle_at=next_at, in_scope=in_scope,
                                      can_send_now=bool(config.sync_enabled)))
