@@ -5,6 +5,7 @@ from plugin.portal.views import (
     LoginView,
     LogoutView,
     dashboard,
+    dashboard_activity,
     dashboard_store_status,
     healthz,
     healthz_live,
@@ -14,6 +15,7 @@ from plugin.sync.webhooks import webhook_receive
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
+    path("dashboard/activity/", dashboard_activity, name="dashboard-activity"),
     path("dashboard/stores/<int:store_pk>/status/", dashboard_store_status, name="dashboard-store-status"),
     path("dashboard/stores/<int:store_pk>/sync-status/", sync_status_panel, name="sync-status-panel"),
     path("accounts/login/", LoginView.as_view(), name="login"),

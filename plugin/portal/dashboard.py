@@ -178,7 +178,13 @@ class StoreRow:
     uncertain_batches: int
     unacknowledged: int
     runs_active: bool
+    last_run_id: int | None = None
     chart: list[ChartDay] = field(default_factory=list)
+
+    @property
+    def activity(self) -> str:
+        """What the refresh script compares with `runs_activity` to know the box changed."""
+        return activity_signature(last_run_id=self.last_run_id, active=self.runs_active)
 
     @property
     def configuration(self):
@@ -214,6 +220,7 @@ def _stores_with_facts(store_ids=None):
     runs = SyncRun.objects.all()
     facts = {f"last_{job}_id": _latest(runs, job=job, status__in=SyncRun.FINISHED_STATUSES) for job in Job.values}
     facts.update(
+        last_run_id=_latest(runs),
         last_cycle_id=_latest(runs, job=Job.AUTO_SYNC),
         last_eod_id=_latest(runs, job=Job.EOD_EXPORT, status__in=SyncRun.FINISHED_STATUSES),
         last_error_id=_latest(runs, status__in=SyncRun.FAILURE_STATUSES),
@@ -330,9 +337,32 @@ def dashboard_rows(*, store_ids=None, now=None, with_charts: bool = True) -> lis
             uncertain_batches=uncertain,
             unacknowledged=store.unacknowledged or 0,
             runs_active=store.runs_active,
+            last_run_id=store.last_run_id,
             chart=charts.get(store.pk, []),
         ))
     return rows
+
+
+def activity_signature(*, last_run_id, active: bool) -> str:
+    return f"{last_run_id or 0}:{1 if active else 0}"
+
+
+ACTIVITY_WINDOW = dt.timedelta(days=1)
+
+
+def runs_activity(*, store_ids=None, now=None) -> dict[int, dict]:
+    """Per store with a run created in the last day (or one still going): its newest run id and whether a
+    run is queued or running. One aggregate on the (created_at) index; the status boxes' script polls it
+    and reloads only the boxes whose store changed."""
+    now = now or timezone.now()
+    runs = SyncRun.objects.filter(Q(created_at__gte=now - ACTIVITY_WINDOW) | Q(status__in=SyncRun.ACTIVE_STATUSES))
+    if store_ids is not None:
+        runs = runs.filter(store_id__in=store_ids)
+    rows = (runs.values("store_id").order_by()
+            .annotate(last=Max("id"), active=Count("id", filter=Q(status__in=SyncRun.ACTIVE_STATUSES))))
+    return {row["store_id"]: {"active": bool(row["active"]), "last": row["last"],
+                              "signature": activity_signature(last_run_id=row["last"], active=bool(row["active"]))}
+            for row in rows}
 
 
 def dashboard_totals(rows: list[StoreRow]) -> dict:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from plugin.configuration.selectors import store_get, store_status
 from plugin.sync.selectors import store_active_runs
 
-from .dashboard import dashboard_rows, dashboard_totals
+from .dashboard import dashboard_rows, dashboard_totals, runs_activity
 from .forms import LockoutResetForm
 from .health import database_check, health_report
 from .redirects import safe_redirect, safe_redirect_target
@@ -104,6 +104,20 @@ def dashboard(request):
         "rows": rows, "totals": dashboard_totals(rows),
         "can_add_store": request.user.has_perm("configuration.add_storeconnection"),
     })
+
+
+@never_cache
+@login_required
+@require_GET
+def dashboard_activity(request):
+    """Per store: its newest run and whether one is going (JSON, one statement), so the status boxes'
+    script reloads only the boxes whose store changed. `?store=ID` for one store."""
+    _require_store_view(request)
+    store = request.GET.get("store", "")
+    if store and not (store.isascii() and store.isdigit() and len(store) < 19):
+        return JsonResponse({"error": "'store' must be a store id."}, status=400)
+    activity = runs_activity(store_ids=[int(store)] if store else None)
+    return JsonResponse({"stores": {str(store_id): facts for store_id, facts in activity.items()}})
 
 
 @never_cache

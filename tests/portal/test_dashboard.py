@@ -319,3 +319,23 @@ def picking_order_for(db):
                                            order_date=dt.date.today(), status=status, source_store=store)
 
     return make
+
+
+@pytest.mark.django_db
+def test_the_activity_feed_names_each_store_newest_run_and_whether_one_is_going(configured, client, viewer_user):
+    quiet, busy, old = configured("quiet"), configured("busy"), configured("old")
+    done = finished_run(quiet, Job.IMPORT_PRODUCTS, Status.SUCCEEDED)
+    going = RunFactory(store=busy, job=Job.EOD_EXPORT, status=Status.RUNNING)
+    finished_run(old, Job.IMPORT_PRODUCTS, Status.SUCCEEDED, at=timezone.now() - dt.timedelta(days=3))
+    client.force_login(viewer_user)
+    stores = client.get(reverse("dashboard-activity")).json()["stores"]
+    assert stores == {
+        str(quiet.pk): {"active": False, "last": done.pk, "signature": f"{done.pk}:0"},
+        str(busy.pk): {"active": True, "last": going.pk, "signature": f"{going.pk}:1"},
+    }
+    one = client.get(reverse("dashboard-activity"), {"store": busy.pk}).json()["stores"]
+    assert list(one) == [str(busy.pk)]
+    assert client.get(reverse("dashboard-activity"), {"store": "²"}).status_code == 400
+    # The dashboard renders the same signature, so the script reloads a box only when it changes.
+    [row] = dashboard_rows(store_ids=[busy.pk])
+    assert row.activity == f"{going.pk}:1"

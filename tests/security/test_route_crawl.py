@@ -39,6 +39,7 @@ API_READ = (401, 403, 200, 200, 200)
 TABLE = {
     "dashboard": PAGE_READ_ONLY,
     "dashboard-store-status": PAGE_READ_ONLY,
+    "dashboard-activity": PAGE_READ_ONLY,
     "sync-status-panel": PAGE_READ_ONLY,
     "login": (same(200), same(200)),
     "logout": (same(405), same(302)),
