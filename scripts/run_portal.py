@@ -264,6 +264,14 @@ def main() -> int:
         say("all stopped")
         sys.exit(code)
 
+    def manage_or_stop(*args: str, env: dict) -> None:
+        # Once servers run, a failed step stops them too instead of leaving them behind.
+        try:
+            manage(*args, env=env)
+        except subprocess.CalledProcessError as error:
+            say(f"`manage.py {' '.join(args[:2])}` failed with code {error.returncode}; stopping the rest")
+            stop_all(code=1)
+
     signal.signal(signal.SIGINT, stop_all)
     signal.signal(signal.SIGTERM, stop_all)
 
@@ -279,8 +287,8 @@ def main() -> int:
     if not wait_until_serving(sandbox, sandbox_port, f"{sandbox_url}/stores/{SANDBOX_STORE_HASH}/v2/time"):
         say(f"the sandbox store did not start on port {sandbox_port} (ITBC_SANDBOX_PORT chooses another)")
         stop_all(code=1)
-    manage("itbc", "demo-store", "--api-url", sandbox_url, "--store-hash", SANDBOX_STORE_HASH,
-           env={**env, "BIGCOMMERCE_ACCESS_TOKEN": sandbox_token})
+    manage_or_stop("itbc", "demo-store", "--api-url", sandbox_url, "--store-hash", SANDBOX_STORE_HASH,
+                   env={**env, "BIGCOMMERCE_ACCESS_TOKEN": sandbox_token})
 
     web = start("web server", [PYTHON, "manage.py", "runserver", f"{LOOPBACK}:{web_port}", "--noreload"])
     # One worker consumes every queue (End of Day, cycles, imports, the rest: plugin/sync/queues.py).
@@ -292,7 +300,7 @@ def main() -> int:
         say(f"the web server did not start on port {web_port} (ITBC_PORT chooses another)")
         stop_all(code=1)
     # Only now, with our own server answering: the one-time password is printed beside "portal ready".
-    manage("itbc", "demo-admin", env=env)
+    manage_or_stop("itbc", "demo-admin", env=env)
     say(f"portal ready: http://{LOOPBACK}:{web_port}/  (Ctrl-C stops everything)")
 
     while True:

@@ -186,3 +186,42 @@ def test_two_taken_ports_get_two_different_suggestions():
     assert len(problems) == 2
     suggested = [problem.split("for example: ")[1].split("=")[1].split()[0] for problem in problems]
     assert suggested[0] != suggested[1]
+
+
+def test_a_failing_step_after_the_servers_started_stops_them_and_creates_no_admin(tmp_path, monkeypatch, capsys):
+    """The demo store step fails (as with a database that is not migrated): the sandbox store already runs
+    and must not be left behind, and the admin login is not created."""
+    module = load_script()
+    monkeypatch.setattr(module, "ENV_FILE", tmp_path / ".env")
+    monkeypatch.setattr(module, "VAR", tmp_path / "var")
+    monkeypatch.setattr(module.signal, "signal", lambda *args: None)  # leave pytest's handlers alone
+    monkeypatch.setattr(module, "wait_until_serving", lambda *args, **kwargs: True)
+    monkeypatch.setenv("ITBC_PORT", str(free_port()))
+    monkeypatch.setenv("ITBC_SANDBOX_PORT", str(free_port()))
+    steps, children = [], []
+    real_popen = subprocess.Popen
+
+    def manage(*args, **kwargs):
+        steps.append(args[:2])
+        if args[:2] == ("itbc", "demo-store"):
+            raise subprocess.CalledProcessError(1, ["manage.py", *args])
+
+    def popen(args, **kwargs):
+        # A stand-in server that stays up until it is stopped.
+        child = real_popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+        children.append(child)
+        return child
+
+    monkeypatch.setattr(module, "manage", manage)
+    monkeypatch.setattr(module.subprocess, "Popen", popen)
+
+    with pytest.raises(SystemExit) as stopped:
+        module.main()
+
+    assert stopped.value.code == 1
+    assert ("itbc", "demo-admin") not in steps
+    assert len(children) == 1  # the sandbox store; the web server never started
+    assert children[0].poll() is not None
+    out = capsys.readouterr().out
+    assert "`manage.py itbc demo-store` failed with code 1; stopping the rest" in out
+    assert "portal ready" not in out
