@@ -42,6 +42,8 @@ def test_workers_prefetch_one_message_and_acknowledge_after_the_task():
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.task_acks_late is True
     assert app.conf.task_default_queue == queues.DEFAULT
+    # a worker started without -Q consumes every queue (the embedded mode and the tests' workers)
+    assert set(app.amqp.queues) == set(queues.ALL)
 
 
 @pytest.mark.django_db
