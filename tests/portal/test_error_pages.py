@@ -115,6 +115,7 @@ def test_a_user_without_a_role_gets_a_styled_403_saying_whom_to_ask(client, djan
     assert "gone-gary" not in body  # an inactive account cannot give anyone a role
     assert STYLED.decode() in body
     assert "Log out" in body  # the portal's navigation bar, as on every page
+    assert "Go to the start page" not in body  # the start page would refuse them too
 
 
 @pytest.mark.django_db
