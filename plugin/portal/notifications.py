@@ -8,6 +8,7 @@ queue cannot be reached, it delivers in place, every error caught). Delivery thr
 at most one mail per ITBC_NOTICE_INTERVAL_MINUTES; the next one says how many were held back since when. A
 mail that could not be sent is logged and counted like a held-back one, so the next notice tries again."""
 import datetime as dt
+import functools
 import logging
 import smtplib
 import socket
@@ -120,6 +121,19 @@ def _notice_queue(notice: Notice) -> None:
         logger.exception("Notice %s for store %s could not be queued", notice.cause, notice.store_id)
 
 
+def _never_raises(hook):
+    """A hook called by a job: whatever goes wrong in it is logged, never raised into the job."""
+
+    @functools.wraps(hook)
+    def guarded(**kwargs) -> None:
+        try:
+            hook(**kwargs)
+        except Exception:
+            logger.exception("Notice hook %s failed", hook.__name__)
+
+    return guarded
+
+
 def job_name(job: str) -> str:
     if job in JOB_NAMES:
         return JOB_NAMES[job]
@@ -147,6 +161,7 @@ def _run_path(run: SyncRun) -> str:
     return reverse("sync:run-detail", args=[run.pk])
 
 
+@_never_raises
 def notice_run_finished(*, run: SyncRun) -> None:
     """A run ended: a notice when it failed or ended partly. A step of a go-live import, an auto sync cycle
     or an End of Day is told through the run it belongs to; a run that failed because a prerequisite was
@@ -173,6 +188,7 @@ def notice_run_finished(*, run: SyncRun) -> None:
             what = f"{run.failed_count} of its {counted} steps had failures"
             if failed_steps:
                 what += f" ({', '.join(job_name(step) for step in failed_steps)} failed as a whole)"
+                what += _step_errors(summary.get("steps") or {}, failed_steps)
         else:
             what = f"{run.failed_count} of {counted} items failed"
         notice_send(store_id=run.store_id, cause=f"{Cause.RUN_PARTIAL}:{run.job}", title=f"{name} ended partly",
@@ -181,6 +197,16 @@ def notice_run_finished(*, run: SyncRun) -> None:
                     link_path=_run_path(run), link_label=f"Run #{run.pk}", occurred_at=run.finished_at)
 
 
+def _step_errors(steps: dict, failed_steps: list[str]) -> str:
+    """Why the failed steps failed (the first two), read from their runs: ". Import Orders: ...". One query,
+    only when a cycle or go-live import ends with a step failed as a whole."""
+    ids = [steps[job] for job in failed_steps if steps.get(job)][:2]
+    errors = dict(SyncRun.objects.filter(pk__in=ids).values_list("job", "error"))
+    return "".join(f". {job_name(job)}: {error_sentence(errors[job]).rstrip('.')}"
+                   for job in failed_steps if errors.get(job))
+
+
+@_never_raises
 def notice_run_stale(*, run: SyncRun, why: str) -> None:
     """A run whose worker stopped reporting progress was marked stale."""
     if run is None or (run.options or {}).get("parent_run"):
@@ -191,6 +217,7 @@ def notice_run_stale(*, run: SyncRun, why: str) -> None:
                 link_path=_run_path(run), link_label=f"Run #{run.pk}")
 
 
+@_never_raises
 def notice_eod_missed(*, run: SyncRun | None) -> None:
     """An End of Day slot passed its grace period without a run (recorded as a missed run)."""
     if run is None:
@@ -201,6 +228,7 @@ def notice_eod_missed(*, run: SyncRun | None) -> None:
                 link_path=_run_path(run), link_label=f"Run #{run.pk} (missed)", occurred_at=run.finished_at)
 
 
+@_never_raises
 def notice_stock_setting(*, ctx, behavior: str) -> None:
     """The store's real update_stock_behavior, just read by a run, differs from the configuration's flag."""
     from plugin.sync.holds import stock_behavior_warning

@@ -182,7 +182,8 @@ def test_an_auto_sync_cycle_with_a_failed_step_is_one_mail_naming_the_step(
     assert [m.subject for m in mail.outbox] == ["[itbc] shop: Auto sync cycle ended partly"]
     body = mail.outbox[0].body
     assert f"Auto sync cycle run #{cycle.pk} ended partly: 1 of its 4 steps had failures (Import Orders failed " \
-           "as a whole)." in body
+           "as a whole). Import Orders: " in body
+    assert "access token" in body  # why the step failed: the store refused the token (403)
     assert PORTAL + reverse("sync:run-detail", args=[cycle.pk]) in body
 
 
@@ -307,17 +308,19 @@ def test_a_mail_server_that_is_down_is_logged_not_raised_and_the_next_mail_count
     assert f"And 1 more like it since {since}" in mail.outbox[0].body
 
 
-def test_a_notice_never_breaks_the_run_even_when_it_cannot_be_built(db, django_capture_on_commit_callbacks,
-                                                                     monkeypatch):
+@pytest.mark.parametrize("part", ["Notice", "error_sentence"])  # queuing the notice; writing its sentence
+def test_a_notice_never_breaks_the_run_even_when_it_cannot_be_built(db, monkeypatch, caplog, part):
     store = configured_store(name="shop", notification_recipients="ops@example.com")
-    def broken(**kwargs):
+
+    def broken(*args, **kwargs):
         raise RuntimeError("anything may go wrong in there")
 
-    monkeypatch.setattr(notifications, "Notice", broken)
+    monkeypatch.setattr(notifications, part, broken)
     run = runs.run_create(store=store, job=Job.EXPORT_ADJUSTMENTS)
     runs.run_start(run=run)
     finished = runs.run_finish(run=run, error="ConnectionFailedError: Could not connect.")
     assert finished.status == SyncRun.Status.FAILED
+    assert "anything may go wrong in there" in caplog.text  # logged with its traceback
 
 
 @pytest.mark.postgres
