@@ -233,12 +233,8 @@ def notice_stock_setting(*, ctx, behavior: str) -> None:
     """The store's real update_stock_behavior, just read by a run, differs from the configuration's flag."""
     from plugin.sync.holds import stock_behavior_warning
 
-    try:
-        warning = stock_behavior_warning(expected_order_placed=ctx.config.stock_decreased_when_order_placed,
-                                         behavior=behavior)
-    except Exception:
-        logger.exception("Stock setting check for a notice failed")
-        return
+    warning = stock_behavior_warning(expected_order_placed=ctx.config.stock_decreased_when_order_placed,
+                                     behavior=behavior)
     if warning:
         notice_send(store_id=ctx.store.pk, cause=Cause.STOCK_SETTING, title="Stock setting differs from the store",
                     sentence=f"{warning} Seen by {job_name(ctx.run.job)} run #{ctx.run.pk}.",
