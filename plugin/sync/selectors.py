@@ -107,23 +107,22 @@ def sync_run_parent(*, run: SyncRun) -> SyncRun | None:
     return SyncRun.objects.filter(pk=parent_id).only("id", "job").first()
 
 
-class NotEqual(Lookup):
-    """`a <> b` as written, so PostgreSQL matches the partial index of changed items (Django's negated
-    equality adds NULL checks the index predicate does not have)."""
+class QuantityChanged(Lookup):
+    """`(a <> b) IS TRUE`, written as the expression index syncrunitem_run_changed has it (false or
+    unknown when either side is missing), so PostgreSQL finds the index and its statistics."""
 
-    lookup_name = "ne"
+    lookup_name = "changed"
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} <> {rhs}", [*lhs_params, *rhs_params]
+        return f"(({lhs} <> {rhs}) IS TRUE)", [*lhs_params, *rhs_params]
 
 
-def _changed(items):
+def items_changed(items):
     """Items whose quantity changed: the level sent (or that a dry run would send) differs from the
-    store's level before. Served by the partial index syncrunitem_run_changed."""
-    return items.filter(quantity_before__isnull=False, quantity_after__isnull=False).filter(
-        NotEqual(F("quantity_after"), F("quantity_before")))
+    store's level before. Served by the index syncrunitem_run_changed."""
+    return items.filter(QuantityChanged(F("quantity_after"), F("quantity_before")))
 
 
 def sync_run_item_list(*, run: SyncRun, outcome="", changed_only=False, after: int = 0, size=PAGE_SIZE) -> Page:
@@ -133,7 +132,7 @@ def sync_run_item_list(*, run: SyncRun, outcome="", changed_only=False, after: i
     if outcome:
         items = items.filter(outcome=outcome)
     if changed_only:
-        items = _changed(items)
+        items = items_changed(items)
     if after:
         items = items.filter(id__gt=after)
     rows = list(items[: size + 1])
@@ -146,7 +145,7 @@ def sync_run_items_iter(*, run: SyncRun, outcome="", changed_only=False):
     if outcome:
         items = items.filter(outcome=outcome)
     if changed_only:
-        items = _changed(items)
+        items = items_changed(items)
     return items.values_list(
         "key", "action", "outcome", "reason", "quantity_before", "quantity_after", "detail",
         "store_transaction_id",
@@ -154,7 +153,13 @@ def sync_run_items_iter(*, run: SyncRun, outcome="", changed_only=False):
 
 
 def sync_run_progress(*, run: SyncRun) -> dict:
+    from .presenters import RunFacts, error_sentence, outcomes_line, progress_line
+
+    facts = RunFacts.of(run)
     return {
+        # In the run's own units ("36 of 36 products", "51 items OK, 4 skipped, none failed.").
+        "progress_text": progress_line(facts),
+        "outcomes_text": outcomes_line(facts),
         "id": run.pk,
         "job": run.job,
         "job_display": run.get_job_display(),
@@ -166,7 +171,7 @@ def sync_run_progress(*, run: SyncRun) -> dict:
         "succeeded": run.succeeded_count,
         "failed": run.failed_count,
         "skipped": run.skipped_count,
-        "error": run.error,
+        "error": error_sentence(run.error),
         "dry_run": bool(run.dry_run or (run.summary or {}).get("dry_run")),
     }
 

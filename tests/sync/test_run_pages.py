@@ -233,3 +233,14 @@ def test_retry_shows_only_when_an_item_failed(client, operator_user):
     page = response.content.decode()
     assert 'id="retry-failed"' not in page and 'id="run-again"' in page  # nothing failed item by item
     assert "AuthError" not in page and "BigCommerce refused the store's access token" in page_text(response)
+
+
+def test_progress_speaks_in_the_runs_own_units(client, viewer_user, shop_factory):
+    store, _server = shop_factory(products=12, orders=0)
+    boot = run_job(store, Job.BOOTSTRAP)
+    products = SyncRun.objects.get(options__parent_run=boot.pk, job=Job.IMPORT_PRODUCTS)
+    client.force_login(viewer_user)
+    data = client.get(reverse("sync:run-progress", args=[products.pk])).json()
+    assert data["progress_text"] == f"{products.processed} of {products.total} products"
+    assert data["outcomes_text"].startswith(f"{products.succeeded_count} items OK")
+    assert data["error"] == ""
