@@ -59,8 +59,8 @@ class Command(BaseCommand):
                                  '"/v3/inventory/adjustments/absolute", "status": 500, "times": 2}\'.')
 
     def handle(self, *args, **options):
-        if not 0 <= options["products"] <= 100_000 or not 0 <= options["orders"] <= 20_000:
-            raise CommandError("--products goes up to 100000 and --orders up to 20000.")
+        if not 0 <= options["products"] <= 1_000_000 or not 0 <= options["orders"] <= 20_000:
+            raise CommandError("--products goes up to 1000000 and --orders up to 20000.")
         try:
             rules = [json.loads(rule) for rule in options["fault_rule"]]
         except ValueError as exc:
