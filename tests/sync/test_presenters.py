@@ -152,3 +152,16 @@ def test_durations_and_the_item_cells_share_the_page_and_csv_columns():
     assert cells == ["SKU-1", "OK", 6, "last sent", 13, 4, 9, 3, ""]
     assert presenters.page_cells(columns, cells)[7] == "+3"
     assert presenters.item_columns("eod_export", dry_run=True)[6].name == "Level to send"
+
+
+def test_template_filters_for_other_pages():
+    from datetime import UTC, datetime, timedelta
+
+    from plugin.sync.models import SyncRun
+    from plugin.sync.templatetags.run_pages import run_duration, run_error
+
+    assert run_error("_StepFailed: Import Orders failed.") == "Import Orders failed."
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    run = SyncRun(status="succeeded", started_at=start, finished_at=start + timedelta(seconds=125))
+    assert run_duration(run) == "2 min 05 s"
+    assert run_duration(SyncRun(status="queued")) == ""

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from ..models import SyncRun
+from ..presenters import duration_text, error_sentence, run_seconds
 
 register = template.Library()
 # Labels by value: get_FOO_display() hashes the field's choices on every call, three times a row.
@@ -75,3 +76,16 @@ def run_rows(rows):
                 yield (run_row(child, step=True, detail_url=detail_url),)
 
     return format_html_join("\n", "{}", lines())
+
+
+@register.filter
+def run_error(text):
+    """A run's stored error as the run pages say it (older runs stored exception class names)."""
+    return error_sentence(text or "")
+
+
+@register.filter
+def run_duration(run):
+    """How long a run took ("3 min 05 s"), or so far while it runs; "" before it starts."""
+    now = timezone.now() if run.status == SyncRun.Status.RUNNING else None
+    return duration_text(run_seconds(started_at=run.started_at, finished_at=run.finished_at, now=now))
