@@ -192,16 +192,19 @@ def inventory_csv_rows(*, filters: dict, chunk_size: int = 2000):
         "Item", "Description", "Division", "Site", "Location", "UOM", "On hand", "Available (item)",
         *[f"Store level last sent: {each.name}" for each in stores], "Updated",
     ]
-    records = inventory_page_list(**filters).iterator(chunk_size=chunk_size)
+    # Plain tuples, not model instances: the export reads every row.
+    records = inventory_page_list(**filters).values_list(
+        "item_id", "item__item_number", "item__description", "site__division__code", "site__code",
+        "location__code", "uom__code", "on_hand", "available", "updated_at",
+    ).iterator(chunk_size=chunk_size)
     while chunk := list(islice(records, chunk_size)):
-        levels = inventory_store_levels(item_ids={record.item_id for record in chunk}, store=store)
-        for record in chunk:
-            by_store = {entry["store_id"]: entry["level"] for entry in levels.get(record.item_id, ())}
+        levels = inventory_store_levels(item_ids={row[0] for row in chunk}, store=store)
+        for item_id, *columns, updated_at in chunk:
+            by_store = {entry["store_id"]: entry["level"] for entry in levels.get(item_id, ())}
             yield [
-                record.item.item_number, record.item.description, record.site.division.code, record.site.code,
-                record.location.code, record.uom.code, record.on_hand, record.available,
+                *columns,
                 *["" if by_store.get(each.pk) is None else by_store[each.pk] for each in stores],
-                record.updated_at.isoformat(timespec="seconds"),
+                updated_at.isoformat(timespec="seconds"),
             ]
 
 

@@ -78,7 +78,11 @@ def inventory_list(request):
     else:
         records = selectors.inventory_page_list(**filters)
         totals = selectors.inventory_totals(**{k: v for k, v in filters.items() if k != "sort"})
-    page_obj = _page(request, records)
+    # Page the ids first, then read the page's 50 rows with their computed columns: a deep page then
+    # skips plain ids instead of computing Available and the store level for every row it skips.
+    page_obj = _page(request, records.values_list("pk", flat=True))
+    by_id = records.filter(pk__in=list(page_obj.object_list)).in_bulk()
+    page_obj.object_list = [by_id[pk] for pk in page_obj.object_list if pk in by_id]
     store = filters.get("store")
     levels = selectors.inventory_store_levels(item_ids={record.item_id for record in page_obj}, store=store)
     for record in page_obj:
