@@ -11,6 +11,7 @@ The throw-away database is $BENCH_DATABASE, else itbc_bench_pages, on the server
 or $DATABASE_URL. The rows are written by INSERT ... SELECT over generate_series, not one by one."""
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -272,7 +273,7 @@ def main() -> int:
     args = parse_args()
     if args.worker:
         return worker(args)
-    url = database_url(DATABASE if not __import__("os").environ.get("BENCH_DATABASE") else None)
+    url = database_url(os.environ.get("BENCH_DATABASE") or DATABASE)
     env = {**worker_env(url), "DJANGO_ALLOWED_HOSTS": "testserver"}
     recreate_database(url)
     try:

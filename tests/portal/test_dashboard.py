@@ -188,20 +188,26 @@ def test_chart_days_group_runs_by_day_and_outcome(configured):
     assert chart_days(store_ids=[other.pk])[other.pk][-1].failed == 1
 
 
-def test_chart_svg_draws_a_titled_bar_per_day_without_style_attributes():
+def test_chart_svg_draws_a_titled_column_per_day_without_style_attributes():
     from plugin.portal.dashboard import ChartDay
 
     base = dt.date(2026, 12, 1)
     days = [ChartDay(day=base + dt.timedelta(days=n)) for n in range(30)]
     days[-1] = ChartDay(day=days[-1].day, succeeded=4, partial=1, failed=2, items_sent=10, drift=3,
                         seconds_avg=12.0, seconds_max=30.0)
-    svg = str(charts.store_charts(days))
-    assert svg.count("<svg") == 4
-    assert svg.count("<title>") == 4 * 30
-    assert "Wed 2026-12-30: 4 succeeded, 1 partial, 2 failed" in svg
-    assert 'class="chart-failed"' in svg and 'class="chart-drift"' in svg
+    days[-2] = ChartDay(day=days[-2].day, succeeded=8, items_sent=5)
+    svg = str(charts.store_chart(days))
+    assert svg.count("<svg") == 1
+    assert svg.count("<title>") == 30
+    assert ("<title>Wed 2026-12-30: 4 succeeded, 1 partial, 2 failed; 10 items sent; 3 items drifted; "
+            "duration average 12.0 s, longest 30.0 s</title>") in svg
+    assert "Tue 2026-12-29: 8 succeeded, 0 partial, 0 failed; 5 items sent; no End of Day dry run" in svg
+    assert 'class="chart-failed"' in svg and 'class="chart-drift"' in svg and 'class="chart-duration"' in svg
     assert "style=" not in svg
-    assert 'aria-label="Runs per day over 30 days: 4 succeeded, 1 partial, 2 failed"' in svg
+    assert ('aria-label="The last 30 days: 12 runs succeeded, 1 partial, 2 failed; 15 items sent; 1 End of Day '
+            'dry runs found 3 items drifted; the longest run took 30.0 s."') in svg
+    # Each band is scaled to its own largest day: the 8 succeeded runs fill the runs band (38 of 40).
+    assert '<rect x="280" y="13.0" width="8" height="38.0" class="chart-succeeded">' in svg
 
 
 # --- a fixed number of statements -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The dashboard's charts and the store's error log, for the templates."""
 from django import template
 
-from plugin.portal.charts import store_charts
+from plugin.portal.charts import store_chart
 from plugin.portal.dashboard import failures_unacknowledged_count, store_error_log
 
 register = template.Library()
@@ -11,8 +11,8 @@ ACKNOWLEDGE_PERMISSION = "configuration.run_jobs"
 
 @register.filter
 def charts_svg(days):
-    """A store's four 30-day charts as inline SVG (`days`: StoreRow.chart)."""
-    return store_charts(days) if days else ""
+    """A store's 30-day chart as inline SVG (`days`: StoreRow.chart)."""
+    return store_chart(days) if days else ""
 
 
 @register.inclusion_tag("portal/_error_log.html", takes_context=True)
