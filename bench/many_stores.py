@@ -26,6 +26,7 @@ Celery queue keys are cleared)."""
 import argparse
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -402,6 +403,7 @@ def main() -> int:
     if os.cpu_count() and os.cpu_count() < args.workers:
         print(f"  note: {args.workers} worker processes share {os.cpu_count()} cores with PostgreSQL and the sandbox "
               "stores; the ideal assumes a core per process.")
+    shutil.rmtree(folder, ignore_errors=True)
     if not args.keep:
         django.db.connections.close_all()
         drop_database(url)
