@@ -5,6 +5,7 @@ The aggregates are one GROUP BY query each, whatever the number of items."""
 from itertools import islice
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -160,6 +161,56 @@ def inventory_page_list(
     nulls = {"nulls_last": True} if sort.lstrip("-") == "store_level" else {}
     ordering = [F(column).desc(**nulls) if descending else F(column).asc(**nulls) for column in columns]
     return records.order_by(*ordering, "-pk" if descending else "pk")
+
+
+def inventory_page_ids(**filters):
+    """The ids of `inventory_page_list(**filters)` in its order, for a paginator (count() and slices).
+    Sorted by Available, the per-item figures are joined as two grouped aggregates (one pass over the
+    records and one over the open lines) instead of two lookups per row."""
+    sort = filters.get("sort") or INVENTORY_DEFAULT_SORT
+    records = inventory_page_list(**filters)
+    if sort.lstrip("-") != "available":
+        return records.values_list("pk", flat=True)
+    return _IdsByAvailable(records, descending=sort.startswith("-"))
+
+
+class _IdsByAvailable:
+    def __init__(self, records: QuerySet[InventoryRecord], *, descending: bool):
+        self.records = records.order_by()
+        self.descending = descending
+
+    def count(self) -> int:
+        return self.records.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or key.step is not None:
+            raise TypeError("only plain slices of the ids")
+        start, stop = key.start or 0, key.stop
+        chosen, chosen_params = self.records.values("pk", "item_id").query.sql_with_params()
+        on_hand, on_hand_params = (
+            InventoryRecord.objects.order_by().values("item_id")
+            .annotate(quantity=Sum(F("on_hand") * F("uom__each_count"))).values("item_id", "quantity")
+            .query.sql_with_params()
+        )
+        unpicked, unpicked_params = (
+            _unpicked_lines().order_by().values("item_id").annotate(quantity=UNPICKED_QUANTITY)
+            .values("item_id", "quantity").query.sql_with_params()
+        )
+        direction = "DESC" if self.descending else "ASC"
+        sql = (
+            f"SELECT r.pk FROM ({chosen}) r "
+            f"LEFT JOIN ({on_hand}) h ON h.item_id = r.item_id "
+            f"LEFT JOIN ({unpicked}) u ON u.item_id = r.item_id "
+            f"ORDER BY COALESCE(h.quantity, 0) - COALESCE(u.quantity, 0) {direction}, r.pk {direction} "
+            f"LIMIT %s OFFSET %s"
+        )
+        limit = (stop - start) if stop is not None else self.count()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*chosen_params, *on_hand_params, *unpicked_params, max(limit, 0), start])
+            return [row[0] for row in cursor.fetchall()]
 
 
 def inventory_store_levels(*, item_ids, store=None) -> dict[int, list[dict]]:

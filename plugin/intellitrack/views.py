@@ -80,7 +80,7 @@ def inventory_list(request):
         totals = selectors.inventory_totals(**{k: v for k, v in filters.items() if k != "sort"})
     # Page the ids first, then read the page's 50 rows with their computed columns: a deep page then
     # skips plain ids instead of computing Available and the store level for every row it skips.
-    page_obj = _page(request, records.values_list("pk", flat=True))
+    page_obj = _page(request, selectors.inventory_page_ids(**filters) if filters else records.values_list("pk"))
     by_id = records.filter(pk__in=list(page_obj.object_list)).in_bulk()
     page_obj.object_list = [by_id[pk] for pk in page_obj.object_list if pk in by_id]
     store = filters.get("store")

@@ -241,3 +241,15 @@ def test_the_page_renders_only_the_sites_locations_and_every_location_for_the_sc
     template = html[html.index('id="inventory-location-options"'):]
     assert f'value="{wh.a01.pk}" data-site="{wh.s1.pk}"' in template[:template.index("</template>")]
     assert "itbc/inventory_filter.js" in html
+
+
+@pytest.mark.parametrize("sort", ["available", "-available"])
+def test_paged_ids_by_available_follow_the_list_order(wh, sort):
+    for number in range(4):
+        item = ItemFactory(division=wh.division, item_number=f"V-{number}", default_uom=wh.ea)
+        services.inventory_receive(item=item, location=wh.a03, uom=wh.ea, quantity=3 - number % 2)
+    for filters in ({}, {"site": wh.s1}, {"division": wh.division, "item_query": "V-"}):
+        expected = [record.pk for record in selectors.inventory_page_list(sort=sort, **filters)]
+        ids = selectors.inventory_page_ids(sort=sort, **filters)
+        assert ids.count() == len(expected)
+        assert ids[0:3] + ids[3:100] == expected
