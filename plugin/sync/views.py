@@ -238,7 +238,10 @@ def run_retry(request, pk):
         messages.error(request, str(exc))
         return redirect("sync:run-detail", pk=run.pk)
     run_enqueue(run=retry)
-    messages.success(request, f"Run #{retry.pk} retries the failed items of run #{run.pk}.")
+    if (retry.options or {}).get("only_failed_of"):
+        messages.success(request, f"Run #{retry.pk} retries the failed items of run #{run.pk}.")
+    else:  # a failed or stale run stopped before its items: the whole job runs again
+        messages.success(request, f"Run #{retry.pk} runs the job of run #{run.pk} again.")
     return redirect("sync:run-detail", pk=retry.pk)
 
 

@@ -244,3 +244,15 @@ def test_progress_speaks_in_the_runs_own_units(client, viewer_user, shop_factory
     assert data["progress_text"] == f"{products.processed} of {products.total} products"
     assert data["outcomes_text"].startswith(f"{products.succeeded_count} items OK")
     assert data["error"] == ""
+
+
+def test_run_again_says_it_runs_the_whole_job(client, operator_user):
+    store = StoreFactory()
+    run = runs.run_create(store=store, job=Job.IMPORT_CARRIERS)
+    runs.run_start(run=run)
+    runs.run_finish(run=run, error="TransientError: GET /v2/shipping/zones got no answer (ReadTimeout).")
+    client.force_login(operator_user)
+    page = client.post(reverse("sync:run-retry", args=[run.pk]), follow=True)
+    again = SyncRun.objects.get(retry_of=run)
+    assert "only_failed_of" not in again.options
+    assert f"Run #{again.pk} runs the job of run #{run.pk} again." in page_text(page)
