@@ -165,19 +165,38 @@ def inventory_page_list(
 
 def inventory_page_ids(**filters):
     """The ids of `inventory_page_list(**filters)` in its order, for a paginator (count() and slices).
-    Sorted by Available, the per-item figures are joined as two grouped aggregates (one pass over the
-    records and one over the open lines) instead of two lookups per row."""
+    Sorted by a per-item figure (Available, the store level), the figures are joined as grouped
+    aggregates (one pass over each table) instead of looked up once per record."""
     sort = filters.get("sort") or INVENTORY_DEFAULT_SORT
     records = inventory_page_list(**filters)
-    if sort.lstrip("-") != "available":
-        return records.values_list("pk", flat=True)
-    return _IdsByAvailable(records, descending=sort.startswith("-"))
+    descending = sort.startswith("-")
+    if sort.lstrip("-") == "available":
+        on_hand = (InventoryRecord.objects.order_by().values("item_id")
+                   .annotate(quantity=Sum(F("on_hand") * F("uom__each_count"))).values("item_id", "quantity"))
+        unpicked = (_unpicked_lines().order_by().values("item_id").annotate(quantity=UNPICKED_QUANTITY)
+                    .values("item_id", "quantity"))
+        return _IdsByItemFigure(records, {"h": on_hand, "u": unpicked},
+                                "COALESCE(h.quantity, 0) - COALESCE(u.quantity, 0)", descending=descending)
+    if sort.lstrip("-") == "store_level":
+        links = _store_links()
+        if filters.get("store") is not None:
+            links = links.filter(store_id=_pk(filters["store"]))
+        levels = (links.order_by().values("item_id").annotate(quantity=Max("last_exported_qty"))
+                  .values("item_id", "quantity"))
+        return _IdsByItemFigure(records, {"s": levels}, "s.quantity", descending=descending, nulls_last=True)
+    return records.values_list("pk", flat=True)
 
 
-class _IdsByAvailable:
-    def __init__(self, records: QuerySet[InventoryRecord], *, descending: bool):
+class _IdsByItemFigure:
+    """Record ids ordered by a figure of their item computed from grouped aggregates joined on item_id
+    (each a queryset of item_id, quantity), record id last for ties."""
+
+    def __init__(self, records: QuerySet[InventoryRecord], joins: dict[str, QuerySet], figure: str, *,
+                 descending: bool, nulls_last: bool = False):
         self.records = records.order_by()
-        self.descending = descending
+        self.joins, self.figure = joins, figure
+        self.direction = "DESC" if descending else "ASC"
+        self.nulls = " NULLS LAST" if nulls_last else ""
 
     def count(self) -> int:
         return self.records.count()
@@ -189,27 +208,18 @@ class _IdsByAvailable:
         if not isinstance(key, slice) or key.step is not None:
             raise TypeError("only plain slices of the ids")
         start, stop = key.start or 0, key.stop
-        chosen, chosen_params = self.records.values("pk", "item_id").query.sql_with_params()
-        on_hand, on_hand_params = (
-            InventoryRecord.objects.order_by().values("item_id")
-            .annotate(quantity=Sum(F("on_hand") * F("uom__each_count"))).values("item_id", "quantity")
-            .query.sql_with_params()
-        )
-        unpicked, unpicked_params = (
-            _unpicked_lines().order_by().values("item_id").annotate(quantity=UNPICKED_QUANTITY)
-            .values("item_id", "quantity").query.sql_with_params()
-        )
-        direction = "DESC" if self.descending else "ASC"
-        sql = (
-            f"SELECT r.pk FROM ({chosen}) r "
-            f"LEFT JOIN ({on_hand}) h ON h.item_id = r.item_id "
-            f"LEFT JOIN ({unpicked}) u ON u.item_id = r.item_id "
-            f"ORDER BY COALESCE(h.quantity, 0) - COALESCE(u.quantity, 0) {direction}, r.pk {direction} "
-            f"LIMIT %s OFFSET %s"
-        )
+        chosen, params = self.records.values("pk", "item_id").query.sql_with_params()
+        params = list(params)
+        joined = []
+        for alias, aggregate in self.joins.items():
+            sql, aggregate_params = aggregate.query.sql_with_params()
+            joined.append(f"LEFT JOIN ({sql}) {alias} ON {alias}.item_id = r.item_id")
+            params += aggregate_params
+        sql = (f"SELECT r.pk FROM ({chosen}) r {' '.join(joined)} "
+               f"ORDER BY {self.figure} {self.direction}{self.nulls}, r.pk {self.direction} LIMIT %s OFFSET %s")
         limit = (stop - start) if stop is not None else self.count()
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*chosen_params, *on_hand_params, *unpicked_params, max(limit, 0), start])
+            cursor.execute(sql, [*params, max(limit, 0), start])
             return [row[0] for row in cursor.fetchall()]
 
 

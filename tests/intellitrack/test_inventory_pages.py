@@ -243,12 +243,15 @@ def test_the_page_renders_only_the_sites_locations_and_every_location_for_the_sc
     assert "itbc/inventory_filter.js" in html
 
 
-@pytest.mark.parametrize("sort", ["available", "-available"])
-def test_paged_ids_by_available_follow_the_list_order(wh, sort):
+@pytest.mark.parametrize("sort", ["available", "-available", "store_level", "-store_level"])
+def test_paged_ids_by_a_figure_follow_the_list_order(wh, sort):
+    north, south = StoreFactory(name="North"), StoreFactory(name="South")
     for number in range(4):
         item = ItemFactory(division=wh.division, item_number=f"V-{number}", default_uom=wh.ea)
         services.inventory_receive(item=item, location=wh.a03, uom=wh.ea, quantity=3 - number % 2)
-    for filters in ({}, {"site": wh.s1}, {"division": wh.division, "item_query": "V-"}):
+        LinkFactory(store=north, item=item, last_exported_qty=number % 2 or None)
+        LinkFactory(store=south, item=item, last_exported_qty=5 - number)
+    for filters in ({}, {"site": wh.s1}, {"division": wh.division, "item_query": "V-"}, {"store": north}):
         expected = [record.pk for record in selectors.inventory_page_list(sort=sort, **filters)]
         ids = selectors.inventory_page_ids(sort=sort, **filters)
         assert ids.count() == len(expected)
