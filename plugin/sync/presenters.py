@@ -334,6 +334,8 @@ def _eod(facts: RunFacts, summary: dict):
 def _steps(facts: RunFacts, summary: dict):
     used = {"failed_steps"}
     steps = summary.get("steps") if isinstance(summary.get("steps"), dict) else {}
+    # In the order they ran (their run ids): PostgreSQL's jsonb keeps keys in its own order.
+    steps = dict(sorted(steps.items(), key=lambda step: step[1] if isinstance(step[1], int) else 0))
     lines = [f"Ran {count(len(steps) or facts.processed, 'step')}"
              + (f": {', '.join(job_name(job) for job in steps)}." if steps else ".")]
     failed = summary.get("failed_steps") or []
@@ -357,7 +359,10 @@ def _action_lines(actions, wording: dict) -> list[str]:
     if not isinstance(actions, dict):
         return []
     lines = []
-    for action, n in actions.items():
+    # The wording's order (jsonb keeps keys in its own), then any action it does not know.
+    ordered = [*(key for key in wording if key in actions), *(key for key in actions if key not in wording)]
+    for action in ordered:
+        n = actions[action]
         if not n:
             continue
         if action in wording:

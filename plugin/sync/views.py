@@ -133,6 +133,12 @@ def run_detail(request, pk):
     if show_transaction_column:
         columns = [*columns, presenters.STORE_TRANSACTION]
     items = [_item_row(run, item, columns, show_transaction_column) for item in page.rows]
+    if not is_eod and items:
+        # A job without quantities (carriers, steps) leaves those columns empty: the page leaves them out.
+        keep = [i for i, column in enumerate(columns) if i < 4 or any(row.cells[i][0] for row in items)]
+        columns = [columns[i] for i in keep]
+        for row in items:
+            row.cells = [row.cells[i] for i in keep]
     can_run_jobs = request.user.has_perm(RUN_JOBS_PERMISSION)
     retryable = run.status in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED, SyncRun.Status.STALE)
     children = selectors.sync_run_children(parent_ids=[run.pk]).get(run.pk, [])

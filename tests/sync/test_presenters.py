@@ -165,3 +165,13 @@ def test_template_filters_for_other_pages():
     run = SyncRun(status="succeeded", started_at=start, finished_at=start + timedelta(seconds=125))
     assert run_duration(run) == "2 min 05 s"
     assert run_duration(SyncRun(status="queued")) == ""
+
+
+def test_steps_and_actions_keep_their_order_whatever_order_the_database_gives_the_keys():
+    # jsonb returns keys shortest first: the steps come back out of the order they ran in.
+    shuffled = RunFacts(job="bootstrap", summary={"steps": {"import_carriers": 4, "import_products": 2,
+                                                            "import_inventory": 3}})
+    assert run_summary_lines(shuffled) == ["Ran 3 steps: Import Products, Import Inventory, Import Carriers."]
+    actions = RunFacts(job="import_products", processed=3, summary={"actions": {"skipped": 1, "created": 2}})
+    assert run_summary_lines(actions)[1:] == ["Created 2 items in IntelliTrack.",
+                                              "Skipped 1 untracked product: inventory tracking is off in the store."]

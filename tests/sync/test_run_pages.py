@@ -82,6 +82,12 @@ def test_pages_of_real_runs_of_every_job_speak_plainly(client, viewer_user, hist
     assert "3 items had drifted from the store's level." in dry
     orders = page_text(client.get(reverse("sync:run-detail", args=[made["orders"].pk])))
     assert re.search(r"Imported \d+ orders\.", orders)
+    # columns without a figure on the page are left out; the CSV keeps them all
+    boot_page = client.get(reverse("sync:run-detail", args=[made["bootstrap"].pk]))
+    assert [column.name for column in boot_page.context["columns"]] == ["Key", "Action", "Outcome", "Reason"]
+    inventory = SyncRun.objects.get(options__parent_run=made["bootstrap"].pk, job=Job.IMPORT_INVENTORY)
+    names = [c.name for c in client.get(reverse("sync:run-detail", args=[inventory.pk])).context["columns"]]
+    assert "Quantity after" in names and "Details" in names
 
 
 def test_a_failed_step_reads_as_a_sentence_and_its_detail_goes_to_the_log(client, viewer_user, shop_factory, caplog):
