@@ -2,6 +2,7 @@
 by the settings' router from the job kind a run's task carries."""
 import pytest
 from celery import current_app
+from kombu import pools
 
 from itbc_portal.celery import app
 from plugin.configuration.schedules import AUTO_SYNC_TASK, EOD_EXPORT_TASK
@@ -51,6 +52,10 @@ def test_a_triggered_run_is_published_to_its_jobs_queue(django_capture_on_commit
     from tests.sync.factories import configured_store
 
     store = configured_store(sync_enabled=True)
+    # Fresh connection and producer pools: a test pointing the app at another broker may have closed them.
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
     sent = []
     with app.connection_for_write() as connection:
         queue = connection.SimpleQueue("imports")
