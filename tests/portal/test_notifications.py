@@ -56,6 +56,16 @@ def refusing_store(make_sandbox, *, recipients=RECIPIENTS, **config):
     return store, server
 
 
+def broker_pools_reset(app) -> None:
+    """Forget every broker connection: switching brokers closes kombu's shared pool of the first one, which
+    a later publish to that broker would otherwise find closed."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 def run_now(store, job, *, client=None) -> SyncRun:
     run = services.job_trigger(store=store, job=job, trigger=SyncRun.Trigger.COMMAND, enqueue=False)
     return services.run_execute(run_id=run.pk, client=client)
@@ -360,7 +370,11 @@ def test_when_the_job_queue_is_down_the_notice_is_delivered_in_place(db, django_
     run = runs.run_create(store=store, job=Job.EXPORT_FULFILLMENTS)
     runs.run_start(run=run)
     started = time.monotonic()
-    with portal_using(f"redis://127.0.0.1:{_closed_port()}/0"), django_capture_on_commit_callbacks(execute=True):
-        runs.run_finish(run=run, error="ConnectionFailedError: Could not connect to the store.")
+    try:
+        with portal_using(f"redis://127.0.0.1:{_closed_port()}/0"), \
+                django_capture_on_commit_callbacks(execute=True):
+            runs.run_finish(run=run, error="ConnectionFailedError: Could not connect to the store.")
+    finally:
+        broker_pools_reset(app)
     assert time.monotonic() - started < 10
     assert [m.subject for m in mail.outbox] == ["[itbc] shop: Export Fulfillments failed"]

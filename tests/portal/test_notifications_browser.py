@@ -13,6 +13,7 @@ from plugin.configuration.models import BasicConfiguration
 from plugin.sync.models import SyncRun
 from tests.bigcommerce.sandbox_fixtures import SANDBOX_STORE_HASH
 from tests.configuration.test_browser import log_in
+from tests.portal.test_notifications import broker_pools_reset
 from tests.sync.factories import configured_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,6 +33,7 @@ def worker():
     except ImportError:
         queues = None
     options = {"queues": list(queues)} if queues else {}
+    broker_pools_reset(app)  # a pool an earlier test closed (by switching brokers) is not reused
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, **options):
         yield
 
