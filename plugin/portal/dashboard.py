@@ -5,7 +5,6 @@ the stores with their facts as correlated subqueries (each an index lookup per s
 those name, one of the auto-sync schedules, and one aggregate of the last 30 days grouped by store and
 day for the charts."""
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -32,6 +31,7 @@ from plugin.configuration.schedules import auto_sync_periodic_task_name
 from plugin.configuration.selectors import next_eod_run, stock_behavior_mismatch
 from plugin.intellitrack.models import PickingOrder
 from plugin.sync.models import AdjustmentBatch, SyncRun
+from plugin.sync.presenters import error_sentence
 
 Job, Status = SyncRun.Job, SyncRun.Status
 
@@ -126,24 +126,18 @@ def job_name(job: str) -> str:
     return JOB_NAMES.get(job, job)
 
 
-# Python exception names the run error starts with ("BigCommerceError: ...", "_StepFailed: ...").
-_EXCEPTION_PREFIX = re.compile(r"^(?:Unexpected error: )?_?[A-Z][A-Za-z]*(?:Error|Failed|Missing|Exception): ")
-
-
 def run_error_sentence(run: SyncRun) -> str:
-    """What went wrong in a run, as a sentence for an operator (the exception's name left out)."""
-    text = _EXCEPTION_PREFIX.sub("", (run.error or "").strip()).strip()
-    if not text:
-        if run.status == Status.PARTIAL:
-            of = f" of {run.processed}" if run.processed >= run.failed_count else ""
-            text = f"{run.failed_count}{of} item{'s' if (run.processed or run.failed_count) != 1 else ''} failed; " \
-                   "the run page lists them"
-        elif run.status == Status.STALE:
-            text = "The worker running it stopped before the run ended"
-        else:
-            text = f"The run {STATUS_VERBS.get(run.status, run.get_status_display().lower())}"
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+    """What went wrong in a run, as a sentence for an operator: its error as the run pages say it
+    (exception names translated or dropped), else what its status means."""
+    if run.error:
+        return error_sentence(run.error)
+    if run.status == Status.PARTIAL:
+        of = f" of {run.processed}" if run.processed >= run.failed_count else ""
+        plural = "s" if (run.processed or run.failed_count) != 1 else ""
+        return f"{run.failed_count}{of} item{plural} failed; the run page lists them."
+    if run.status == Status.STALE:
+        return "The worker running it stopped before the run ended."
+    return f"The run {STATUS_VERBS.get(run.status, run.get_status_display().lower())}."
 
 
 # --- the store rows --------------------------------------------------------------------------------------

@@ -96,11 +96,13 @@ def test_errors_win_over_warnings_and_both_are_explained():
 
 def test_run_error_sentence_leaves_out_exception_names():
     run = SyncRun(status=Status.FAILED, error="BigCommerceError: the store refused the token")
-    assert run_error_sentence(run) == "The store refused the token."
+    assert run_error_sentence(run) == "BigCommerce reported an error: the store refused the token."
     run = SyncRun(status=Status.FAILED, error="_StepFailed: Importing orders first failed (run #4): boom")
     assert run_error_sentence(run) == "Importing orders first failed (run #4): boom."
     run = SyncRun(status=Status.PARTIAL, error="", failed_count=2, processed=10)
     assert run_error_sentence(run) == "2 of 10 items failed; the run page lists them."
+    run = SyncRun(status=Status.STALE, error="")
+    assert run_error_sentence(run) == "The worker running it stopped before the run ended."
 
 
 # --- rows from the database ---------------------------------------------------------------------------------
