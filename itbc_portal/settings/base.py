@@ -5,7 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab  # noqa: F401  (kept importable for beat settings)
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -189,7 +189,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = ("plugin.sync.queues.route_task",)
 # Declared here so that a worker started without -Q (tests, a plain `celery worker`) consumes them all.
-CELERY_TASK_QUEUES = [Queue(name) for name in ("eod", "cycle", "imports", "celery")]
+# Each on its own direct exchange and key, as Celery makes a queue a -Q names.
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in ("eod", "cycle", "imports", "celery")]
 # The daily prune of run items older than this many days (plugin/sync/retention.py).
 ITBC_RUN_ITEM_RETENTION_DAYS = env.int("ITBC_RUN_ITEM_RETENTION_DAYS", default=90)
 # django-celery-beat's database scheduler, recording each tick for /healthz.

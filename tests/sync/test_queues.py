@@ -45,6 +45,9 @@ def test_workers_prefetch_one_message_and_acknowledge_after_the_task():
     assert app.conf.task_default_queue == queues.DEFAULT
     # a worker started without -Q consumes every queue (the embedded mode and the tests' workers)
     assert set(app.amqp.queues) == set(queues.ALL)
+    # each with its own exchange and key: a message for one queue never lands in another
+    assert {(queue.name, queue.exchange.name, queue.routing_key) for queue in app.amqp.queues.values()} \
+        == {(name, name, name) for name in queues.ALL}
 
 
 @pytest.mark.django_db
