@@ -22,6 +22,8 @@ class NoticeState(models.Model):
     held_back = models.PositiveIntegerField(default=0)
     held_back_since = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # The last notice held back (or not sent): what a flush mails when nothing more comes.
+    last_notice = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["store", "cause"], name="notice_state_store_cause")]

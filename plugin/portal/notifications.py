@@ -6,7 +6,8 @@ Each place that detects one of these calls a `notice_*` function, which never ra
 mail server: after the transaction commits it queues the `itbc.portal.notice_deliver` task (when the job
 queue cannot be reached, it delivers in place, every error caught). Delivery throttles per store and cause:
 at most one mail per ITBC_NOTICE_INTERVAL_MINUTES; the next one says how many were held back since when. A
-mail that could not be sent is logged and counted like a held-back one, so the next notice tries again."""
+mail that could not be sent is logged and counted like a held-back one, so the next notice tries again.
+Held-back notices after which nothing more comes are mailed by `notice_flush` (beat) once their hour is over."""
 import datetime as dt
 import functools
 import logging
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +32,7 @@ from .models import NoticeState
 logger = logging.getLogger(__name__)
 
 NOTICE_TASK = "itbc.portal.notice_deliver"
+NOTICE_FLUSH_TASK = "itbc.portal.notice_flush"
 SUBJECT_PREFIX = "[itbc]"
 CONSOLE_BACKEND = "django.core.mail.backends.console.EmailBackend"
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -252,17 +254,18 @@ def notice_interval() -> dt.timedelta:
 def notice_deliver(*, store_id: int, cause: str, title: str, sentence: str, link_path: str, link_label: str,
                    occurred_at: str) -> str:
     """Mail one notice to the store's recipients, unless a mail of its cause went out within the interval:
-    then it is counted for the next one. Returns a Delivery value; errors of the mail server are logged."""
+    then it is counted (and kept) for the next one. Returns a Delivery value; a mail server's error is logged."""
     from plugin.configuration.models import StoreConnection
 
     store = StoreConnection.objects.select_related("basic_configuration").filter(pk=store_id).first()
     if store is None:
         return Delivery.NO_STORE
-    config = getattr(store, "basic_configuration", None)
-    recipients = config.notification_recipient_list if config is not None else []
+    recipients = _recipients(store)
     if not recipients:
         logger.info("Notice for store %s (%s) not mailed: no recipients are set", store.name, cause)
         return Delivery.NO_RECIPIENTS
+    notice = Notice(store_id=store_id, cause=cause, title=title, sentence=sentence, link_path=link_path,
+                    link_label=link_label, occurred_at=occurred_at)
     occurred = _moment(occurred_at)
     now = timezone.now()
     # Decide under the row lock and record the mail as sent before sending, so two workers never both send
@@ -272,29 +275,91 @@ def notice_deliver(*, store_id: int, cause: str, title: str, sentence: str, link
         if state.last_sent_at is not None and now - state.last_sent_at < notice_interval():
             state.held_back += 1
             state.held_back_since = min(filter(None, [state.held_back_since, occurred]))
-            state.save(update_fields=["held_back", "held_back_since"])
+            state.last_notice = asdict(notice)
+            state.save(update_fields=["held_back", "held_back_since", "last_notice"])
             return Delivery.HELD_BACK
-        previous_sent_at, held_back, held_back_since = state.last_sent_at, state.held_back, state.held_back_since
-        state.last_sent_at, state.held_back, state.held_back_since = now, 0, None
-        state.save(update_fields=["last_sent_at", "held_back", "held_back_since"])
-    message = notice_message(store=store, recipients=recipients, title=title, sentence=sentence,
-                             link_path=link_path, link_label=link_label, occurred=occurred,
+        before = _mark_sent(state, now)
+    return _send(store, recipients, state, notice, before=before, held_back=before.held_back,
+                 held_back_since=before.held_back_since, now=now)
+
+
+def notice_flush(*, now=None) -> dict:
+    """Notices held back whose hour is over and after which nothing came: mail the last of each, counting
+    the others, so a run of failures that stopped is still told. Called every few minutes by beat."""
+    from plugin.configuration.models import StoreConnection
+
+    now = now or timezone.now()
+    due = NoticeState.objects.filter(held_back__gt=0).filter(
+        Q(last_sent_at__isnull=True) | Q(last_sent_at__lte=now - notice_interval())).exclude(last_notice={})
+    result = {Delivery.SENT: 0, Delivery.FAILED: 0, Delivery.NO_RECIPIENTS: 0}
+    stores = StoreConnection.objects.select_related("basic_configuration").in_bulk(
+        set(due.values_list("store_id", flat=True)))
+    for state_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            # skip_locked: a notice being delivered right now decides for itself.
+            state = NoticeState.objects.select_for_update(skip_locked=True).filter(
+                pk=state_id, held_back__gt=0).first()
+            if state is None or (state.last_sent_at is not None and now - state.last_sent_at < notice_interval()):
+                continue
+            store = stores.get(state.store_id)
+            recipients = _recipients(store) if store is not None else []
+            if not recipients:
+                result[Delivery.NO_RECIPIENTS] += 1
+                continue
+            notice = Notice(**state.last_notice)
+            before = _mark_sent(state, now)
+        # The last held-back notice is the mail's own; the ones before it are counted.
+        outcome = _send(store, recipients, state, notice, before=before, held_back=before.held_back - 1,
+                        held_back_since=before.held_back_since if before.held_back > 1 else None, now=now,
+                        retried=True)
+        result[outcome] += 1
+    return result
+
+
+def _recipients(store) -> list[str]:
+    config = getattr(store, "basic_configuration", None)
+    return config.notification_recipient_list if config is not None else []
+
+
+@dataclass
+class _Before:
+    last_sent_at: dt.datetime | None
+    held_back: int
+    held_back_since: dt.datetime | None
+
+
+def _mark_sent(state: NoticeState, now: dt.datetime) -> _Before:
+    """Record a mail as going out now (inside the caller's locked transaction); returns what was there."""
+    before = _Before(state.last_sent_at, state.held_back, state.held_back_since)
+    state.last_sent_at, state.held_back, state.held_back_since = now, 0, None
+    state.save(update_fields=["last_sent_at", "held_back", "held_back_since"])
+    return before
+
+
+def _send(store, recipients, state: NoticeState, notice: Notice, *, before: _Before, held_back: int,
+          held_back_since, now: dt.datetime, retried: bool = False) -> str:
+    occurred = _moment(notice.occurred_at)
+    message = notice_message(store=store, recipients=recipients, title=notice.title, sentence=notice.sentence,
+                             link_path=notice.link_path, link_label=notice.link_label, occurred=occurred,
                              held_back=held_back, held_back_since=held_back_since)
     try:
         message.send()
     except Exception as exc:
         reason = mail_error_sentence(exc)
-        logger.warning("Notice for store %s (%s) not sent: %s", store.name, cause, reason)
-        # Undo "sent": the next notice goes out at once and counts this one and those held back meanwhile.
-        since = min(filter(None, [held_back_since, occurred]))
-        NoticeState.objects.filter(pk=state.pk, last_sent_at=now).update(last_sent_at=previous_sent_at)
-        NoticeState.objects.filter(pk=state.pk).update(held_back=F("held_back") + held_back + 1,
-                                                       last_error=reason[:500])
+        logger.warning("Notice for store %s (%s) not sent: %s", store.name, notice.cause, reason)
+        # Undo "sent": the next notice (or the flush) goes out at once and counts this one and those held
+        # back meanwhile. A retried (flushed) notice was already one of the held-back ones.
+        since = min(filter(None, [before.held_back_since, occurred]))
+        NoticeState.objects.filter(pk=state.pk, last_sent_at=now).update(last_sent_at=before.last_sent_at)
+        NoticeState.objects.filter(pk=state.pk).update(
+            held_back=F("held_back") + before.held_back + (0 if retried else 1), last_error=reason[:500])
         NoticeState.objects.filter(pk=state.pk, held_back_since__isnull=True).update(held_back_since=since)
         NoticeState.objects.filter(pk=state.pk, held_back_since__gt=since).update(held_back_since=since)
+        if not retried:
+            NoticeState.objects.filter(pk=state.pk).update(last_notice=asdict(notice))
         return Delivery.FAILED
     NoticeState.objects.filter(pk=state.pk).exclude(last_error="").update(last_error="")
-    logger.info("Notice for store %s (%s) mailed to %d recipient(s)", store.name, cause, len(recipients))
+    logger.info("Notice for store %s (%s) mailed to %d recipient(s)", store.name, notice.cause, len(recipients))
     return Delivery.SENT
 
 

@@ -378,3 +378,57 @@ def test_when_the_job_queue_is_down_the_notice_is_delivered_in_place(db, django_
         broker_pools_reset(app)
     assert time.monotonic() - started < 10
     assert [m.subject for m in mail.outbox] == ["[itbc] shop: Export Fulfillments failed"]
+
+
+def test_failures_that_stop_are_still_told_once_their_hour_is_over(make_sandbox, django_capture_on_commit_callbacks):
+    store, _ = refusing_store(make_sandbox)
+    fail_once(store, django_capture_on_commit_callbacks)
+    second = fail_once(store, django_capture_on_commit_callbacks)
+    fail_once(store, django_capture_on_commit_callbacks)
+    last = fail_once(store, django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1
+
+    assert notifications.notice_flush()[notifications.Delivery.SENT] == 0  # the hour is not over
+    hour_passes(store)
+    assert notifications.notice_flush()[notifications.Delivery.SENT] == 1
+    assert len(mail.outbox) == 2
+    message = mail.outbox[1]
+    assert message.subject == "[itbc] shop: Import Products failed (and 2 more)"
+    assert f"Import Products run #{last.pk} failed" in message.body  # the last one, the two before it counted
+    since = timezone.localtime(second.finished_at, dt.UTC).strftime("%H:%M")
+    assert f"And 2 more like it since {since}" in message.body
+    assert PORTAL + reverse("sync:run-detail", args=[last.pk]) in message.body
+
+    hour_passes(store)
+    assert notifications.notice_flush()[notifications.Delivery.SENT] == 0  # nothing new to tell
+    assert len(mail.outbox) == 2
+
+
+def test_a_flush_the_mail_server_refuses_keeps_the_count_for_the_next_try(
+        make_sandbox, django_capture_on_commit_callbacks, settings):
+    store, _ = refusing_store(make_sandbox)
+    fail_once(store, django_capture_on_commit_callbacks)
+    fail_once(store, django_capture_on_commit_callbacks)
+    fail_once(store, django_capture_on_commit_callbacks)
+    hour_passes(store)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _closed_port()
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    assert notifications.notice_flush()[notifications.Delivery.FAILED] == 1
+    state = NoticeState.objects.get(store=store)
+    assert state.held_back == 2 and "Nothing accepts connections" in state.last_error
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert notifications.notice_flush()[notifications.Delivery.SENT] == 1
+    assert mail.outbox[-1].subject == "[itbc] shop: Import Products failed (and 1 more)"
+
+
+def test_beat_runs_the_flush_every_five_minutes(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from itbc_portal.celery import app
+
+    periodic = PeriodicTask.objects.get(name="itbc-notice-flush")
+    assert periodic.enabled and (periodic.interval.every, periodic.interval.period) == (5, "minutes")
+    app.loader.import_default_modules()  # what a worker does on start
+    assert periodic.task in app.tasks
