@@ -347,3 +347,21 @@ def test_the_activity_feed_names_each_store_newest_run_and_whether_one_is_going(
     # The dashboard renders the same signature, so the script reloads a box only when it changes.
     [row] = dashboard_rows(store_ids=[busy.pk])
     assert row.activity == f"{going.pk}:1"
+
+
+@pytest.mark.django_db
+def test_an_auto_sync_refused_for_a_missing_prerequisite_is_in_the_error_log_and_turns_the_light_red(
+        configured, client, viewer_user):
+    from plugin.sync.services import auto_sync_cycle_fire
+
+    store = configured("no-defaults", auto_sync_enabled=True)  # no default Division, Site, Location, UOM
+    refused = auto_sync_cycle_fire(store_id=store.pk)
+    assert refused is not None and refused.status == Status.FAILED
+    [row] = dashboard_rows(store_ids=[store.pk])
+    assert row.health.light == ERRORS
+    assert f"The last auto sync run (#{refused.pk}) failed." in row.health.errors
+    client.force_login(viewer_user)
+    page = client.get(reverse("configuration:logs", args=[store.pk])).content.decode()
+    assert f'data-run="{refused.pk}"' in page
+    assert "Save the Basic Configuration first" in page
+    assert 'id="acknowledge-all"' not in page  # a Viewer may not acknowledge
