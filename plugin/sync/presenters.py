@@ -21,6 +21,7 @@ JOB_NAMES = {
 
 # Bookkeeping the jobs keep for themselves, their tests and the next run: never shown.
 INTERNAL_KEYS = frozenset({
+    "prerequisite_missing",  # the error says which
     "progress_writes", "cancel_scan_ok", "listing_complete", "ledger_from", "ledger_to", "dry_run_from",
     "statuses_listed", "orders_imported_first", "lock_held_by", "waiting_for_end_of_day", "writes_off",
     "steps", "orders_run", "dry_run", "pages", "waiting_fetched", "webhook_destination", "catalog_cursor",

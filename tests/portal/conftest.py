@@ -64,11 +64,15 @@ def portal_using(url: str):
     from itbc_portal.celery import app
 
     def forget_connections():
-        # The app keeps a connection pool and a producer pool bound to the broker it first used.
+        # The app keeps a connection pool and a producer pool bound to the broker it first used; kombu's
+        # registry of pools is emptied too, or a later test would be handed the closed pool.
+        from kombu import pools
+
         if app._pool is not None:
             app._pool.force_close_all()
             app._pool = None
         app.amqp._producer_pool = None
+        pools.reset()
 
     saved = app.conf.broker_url
     forget_connections()
