@@ -129,7 +129,10 @@ def test_the_sync_tab_status_box_updates_when_a_run_starts_and_ends(page, live_s
     log_in(page, live_server, operator_user, "pw-oscar-operator")
     page.goto(f"{live_server.url}/stores/{store.pk}/sync/")
     expect(page.locator("#last-success")).to_contain_text("none yet")
-    page.locator("form[data-job=import_products] button.job-button").click()
-    expect(page.locator("#last-success")).to_contain_text("Import Products", timeout=30000)
+    form = page.locator("form[data-job=import_products]")
+    form.locator("button.job-button").click()
+    expect(form.locator(".job-progress-text")).to_contain_text("Succeeded", timeout=60000)
     run = SyncRun.objects.get(store=store, job=Job.IMPORT_PRODUCTS)
-    assert run.status == Status.SUCCEEDED
+    assert run.status == Status.SUCCEEDED, run.error
+    # The status box follows without a reload of the page.
+    expect(page.locator("#last-success")).to_contain_text("Import Products", timeout=15000)
