@@ -97,7 +97,21 @@ class CustomerForm(_ParentFixedOnEdit, forms.ModelForm):
 
 
 class _Children(BaseInlineFormSet):
-    """Child rows (shipping methods, ship-tos): blank extra rows are ignored, a marked row is deleted."""
+    """Child rows (shipping methods, ship-tos): blank extra rows are ignored, a marked row is deleted,
+    but only for a user who may delete that child model: for anyone else there is no Delete box, and a
+    posted one is refused."""
+
+    def __init__(self, *args, may_delete: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.can_delete = may_delete
+
+    def clean(self):
+        super().clean()
+        if self.can_delete or not self.is_bound:
+            return
+        if any(self.data.get(form.add_prefix("DELETE")) for form in self.forms):
+            plural = self.model._meta.verbose_name_plural
+            raise ValidationError(f"Your role may not delete {plural}; ask an administrator.")
 
 
 ShippingMethodFormSet = inlineformset_factory(

@@ -478,7 +478,11 @@ def _masterdata_form_page(request, kind, row=None):
     """Create (no row) or edit a row with its child rows; a valid post saves and goes back to the list."""
     data = request.POST if request.method == "POST" else None
     form = kind.form(data, instance=row)
-    children = kind.children(data, instance=row, prefix="children") if kind.children else None
+    children = None
+    if kind.children:
+        child_model = kind.children.model._meta
+        may_delete = request.user.has_perm(f"{child_model.app_label}.delete_{child_model.model_name}")
+        children = kind.children(data, instance=row, prefix="children", may_delete=may_delete)
     if data is not None and form.is_valid() and (children is None or children.is_valid()):
         try:
             saved = masterdata.masterdata_save(form=form, children=children)

@@ -167,7 +167,9 @@ def test_a_unit_holding_stock_keeps_its_each_count(client, admin_user_role, wh):
     assert (wh.ea.name, wh.ea.each_count) == ("Single", 1)
 
 
-def test_operator_adds_a_carrier_with_methods_then_removes_one(client, operator_user, wh):
+def test_operator_adds_a_carrier_with_methods_but_only_an_admin_removes_one(
+    client, operator_user, admin_user_role, wh
+):
     client = _client(client, operator_user)
     data = {
         "division": wh.division.pk, "name": "FedEx",
@@ -177,15 +179,39 @@ def test_operator_adds_a_carrier_with_methods_then_removes_one(client, operator_
     assert client.post(_url("carriers", "add"), data).status_code == 302
     carrier = Carrier.objects.get(division=wh.division, name="FedEx")
     ground = carrier.methods.get()
+    # Operators add and edit, but do not delete: no Delete box, and a posted one is refused.
+    page = client.get(_url("carriers", "edit", carrier)).content.decode()
+    assert "children-0-DELETE" not in page
     data = {
         "name": "FedEx", "children-TOTAL_FORMS": "2", "children-INITIAL_FORMS": "1",
         "children-0-id": ground.pk, "children-0-name": "Ground", "children-0-DELETE": "on",
         "children-1-name": "Express",
     }
+    response = client.post(_url("carriers", "edit", carrier), data)
+    assert response.status_code == 200
+    assert "may not delete shipping methods" in response.content.decode()
+    assert list(carrier.methods.values_list("name", flat=True)) == ["Ground"]
+    assert client.post(_url("carriers", "delete", carrier)).status_code == 403
+
+    client = _client(client, admin_user_role)
+    assert "children-0-DELETE" in client.get(_url("carriers", "edit", carrier)).content.decode()
     assert client.post(_url("carriers", "edit", carrier), data).status_code == 302
     assert list(carrier.methods.values_list("name", flat=True)) == ["Express"]
-    # Operators add and edit, but do not delete.
-    assert client.post(_url("carriers", "delete", carrier)).status_code == 403
+
+
+def test_operator_cannot_delete_a_ship_to(client, operator_user, wh):
+    customer = wh.order.customer
+    ship_to = ShipTo.objects.create(customer=customer, name="Spare dock", city="Hull")
+    client = _client(client, operator_user)
+    data = {
+        "name": customer.name, "children-TOTAL_FORMS": "1", "children-INITIAL_FORMS": "1",
+        "children-0-id": ship_to.pk, "children-0-name": "Spare dock", "children-0-city": "Hull",
+        "children-0-DELETE": "on",
+    }
+    response = client.post(_url("customers", "edit", customer), data)
+    assert response.status_code == 200
+    assert "may not delete ship-to addresses" in response.content.decode()
+    assert ShipTo.objects.filter(pk=ship_to.pk).exists()
 
 
 def test_a_ship_to_on_an_order_cannot_be_removed_from_its_customer(client, admin_user_role, wh):
