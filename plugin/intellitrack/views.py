@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from plugin.portal.redirects import next_from, safe_redirect, safe_redirect_target
+from plugin.portal.spreadsheet import spreadsheet_cell
 
 from . import masterdata, selectors, services
 from .forms import (
@@ -122,7 +123,11 @@ def inventory_csv(request):
         return HttpResponseBadRequest(f"Bad filter: {errors}", content_type="text/plain")
     rows = selectors.inventory_csv_rows(filters=filters, chunk_size=CSV_CHUNK)
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv")
+    # Item numbers, descriptions and store names are typed by people: one that a spreadsheet would run
+    # as a formula opens as text.
+    response = StreamingHttpResponse(
+        (writer.writerow([spreadsheet_cell(cell) for cell in row]) for row in rows), content_type="text/csv"
+    )
     response["Content-Disposition"] = 'attachment; filename="inventory.csv"'
     return response
 

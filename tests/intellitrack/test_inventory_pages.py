@@ -190,6 +190,19 @@ def test_csv_holds_the_filtered_sorted_list(viewer_client, wh):
     ]
 
 
+def test_csv_opens_formula_like_text_as_text(viewer_client, wh):
+    item = ItemFactory(division=wh.division, item_number='=HYPERLINK("http://x.test")',
+                       description="+SUM(A1)", default_uom=wh.ea)
+    services.inventory_receive(item=item, location=wh.a03, uom=wh.ea, quantity=2)
+    LinkFactory(store=StoreFactory(name="@Shop"), item=item, last_exported_qty=-3)
+    rows = _csv(viewer_client.get(CSV, {"location": wh.a03.pk}))
+    assert rows[0][8] == "Store level last sent: @Shop"
+    row = next(row for row in rows[1:] if "HYPERLINK" in row[0])
+    assert row[:2] == ['\'=HYPERLINK("http://x.test")', "'+SUM(A1)"]
+    # Numbers stay numbers, a negative one too.
+    assert row[6:9] == ["2", "2", "-3"]
+
+
 def test_csv_streams_the_records_a_chunk_at_a_time(viewer_client, wh, monkeypatch):
     monkeypatch.setattr(views, "CSV_CHUNK", 2)
     for number in range(5):
