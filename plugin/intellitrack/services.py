@@ -890,6 +890,12 @@ def _order_problem(order, number: str, items: dict[int, Item]) -> str:
 
 
 @transaction.atomic
+def store_qualified_number(store_id: int, number: str) -> str:
+    """The picking order number of a store order whose own number another store's order already has in
+    the division: "S<store id>-<number>"."""
+    return f"S{store_id}-{number}"
+
+
 def picking_orders_create(*, division: Division, store_id: int | None, orders: list) -> list[dict]:
     """Create picking orders from store orders, in bulk and idempotently.
 
@@ -937,13 +943,18 @@ def picking_orders_create(*, division: Division, store_id: int | None, orders: l
 
     item_ids = {line.item_id for index in fresh for line in orders[index].lines}
     items = {item.id: item for item in Item.objects.filter(division=division, id__in=item_ids)}
+    candidates = [numbers[i] for i in fresh]
+    if store_id is not None:
+        candidates += [store_qualified_number(store_id, numbers[i]) for i in fresh]
     taken_numbers = set(
-        PickingOrder.objects.filter(division=division, number__in=[numbers[i] for i in fresh]).values_list(
-            "number", flat=True
-        )
+        PickingOrder.objects.filter(division=division, number__in=candidates).values_list("number", flat=True)
     )
     to_create = []
     for index in fresh:
+        if store_id is not None and numbers[index] in taken_numbers:
+            # Stores sharing a division number their orders alike: the later one's order keeps its store
+            # order id and takes a number that names its store.
+            numbers[index] = store_qualified_number(store_id, numbers[index])
         problem = _order_problem(orders[index], numbers[index], items)
         if not problem and numbers[index] in taken_numbers:
             problem = f"Order number {numbers[index]} is already used by another picking order."

@@ -1,6 +1,7 @@
 """Customers belong to the store whose orders created them: two stores feeding one division keep customers
 with the same account number apart; within a store they are matched, not duplicated. The migration gives
 existing customers the store of their orders and splits one that two stores shared."""
+import dataclasses
 import importlib
 from datetime import date
 
@@ -62,6 +63,25 @@ def test_two_stores_on_one_division_with_the_same_account_number_create_two_cust
         assert PickingOrder.objects.filter(source_store=store, customer__account_number="BC-42") \
             .values("customer_id").distinct().count() == 1
         assert not PickingOrder.objects.filter(source_store=store).exclude(customer__source_store=store).exists()
+
+
+def test_two_stores_on_one_division_with_the_same_order_numbers_both_import(place, stores):
+    north, south = stores
+    gateway = EmbeddedGateway()
+
+    def same_number(store, store_order_id):
+        return dataclasses.replace(order(place, store, store_order_id), number=str(store_order_id))
+
+    first = gateway.picking_orders_create([same_number(north, 100), same_number(south, 100)])
+    second = gateway.picking_orders_create([same_number(south, 101), same_number(north, 101)])
+    assert [result.outcome for result in first + second] == ["created"] * 4
+    numbers = {(o.source_store_id, o.store_order_id): o.number for o in PickingOrder.objects.all()}
+    assert numbers == {(north.pk, 100): "100", (south.pk, 100): f"S{south.pk}-100",
+                       (south.pk, 101): "101", (north.pk, 101): f"S{north.pk}-101"}
+    # importing them again finds them by store order id: nothing new
+    again = gateway.picking_orders_create([same_number(north, 100), same_number(south, 100)])
+    assert [result.outcome for result in again] == ["exists", "exists"]
+    assert PickingOrder.objects.count() == 4
 
 
 def test_account_numbers_stay_unique_per_store_and_for_customers_entered_in_intellitrack(place, stores):
