@@ -63,14 +63,15 @@ PARENT_JOBS = (SyncRun.Job.BOOTSTRAP, SyncRun.Job.AUTO_SYNC, SyncRun.Job.EOD_EXP
 
 def sync_run_list(*, store=None, job="", status="", date_from=None, date_to=None, cursor="", size=PAGE_SIZE) -> Page:
     """Newest first, keyset on (created_at, id): each page is one indexed range scan, however deep.
-    Steps (child runs) are left out unless the filter asks for their job: they are listed under their
-    parent (sync_run_children)."""
+    Steps (child runs) are left out unless the filter asks for their job or a status: they are listed
+    under their parent (sync_run_children), but a failed step of a cycle that was only partial must still
+    be found by its status."""
     runs = SyncRun.objects.select_related("store", "user").order_by("-created_at", "-id")
     if store is not None:
         runs = runs.filter(store=store)
     if job:
         runs = runs.filter(job=job)
-    if not job or job in PARENT_JOBS:
+    if (not job and not status) or job in PARENT_JOBS:
         runs = runs.exclude(options__has_key="parent_run")
     if status:
         runs = runs.filter(status=status)

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from plugin.sync import runs
 from plugin.sync.models import SyncRun, SyncRunItem
-from tests.sync.factories import StoreFactory, configured_store
+from tests.sync.factories import RunFactory, StoreFactory, configured_store
 
 pytestmark = pytest.mark.django_db
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -49,6 +49,23 @@ def test_run_list_filters_and_keyset_pages(client, viewer_user):
     assert client.get(reverse("sync:run-list"), {"status": "failed"}).context["page"].rows == []
     bad = client.get(reverse("sync:run-list"), {"from": "not-a-date", "cursor": "junk", "job": "nope"})
     assert bad.status_code == 200
+
+
+def test_status_filter_finds_a_failed_step_of_a_partial_cycle(client, viewer_user):
+    store = StoreFactory()
+    cycle = RunFactory(store=store, job=SyncRun.Job.AUTO_SYNC, status=SyncRun.Status.PARTIAL)
+    failed_step = RunFactory(store=store, job=SyncRun.Job.IMPORT_ORDERS, status=SyncRun.Status.FAILED,
+                             options={"parent_run": cycle.pk})
+    RunFactory(store=store, job=SyncRun.Job.EXPORT_ADJUSTMENTS, status=SyncRun.Status.SUCCEEDED,
+               options={"parent_run": cycle.pk})
+    client.force_login(viewer_user)
+    listed = client.get(reverse("sync:run-list"), {"status": "failed"}).context["page"].rows
+    assert [run.pk for run in listed] == [failed_step.pk]
+    # Unfiltered, steps stay under their parent rather than at the top level.
+    assert [run.pk for run in client.get(reverse("sync:run-list")).context["page"].rows] == [cycle.pk]
+    # A parent job's filter still lists parents only.
+    by_job = client.get(reverse("sync:run-list"), {"status": "partial", "job": SyncRun.Job.AUTO_SYNC})
+    assert [run.pk for run in by_job.context["page"].rows] == [cycle.pk]
 
 
 def test_run_detail_items_by_outcome_csv_and_progress(client, viewer_user):
