@@ -527,15 +527,23 @@ def _hashable(ref):
     return tuple(ref) if isinstance(ref, list) else ref
 
 
+def run_items_pruned(run: SyncRun) -> bool:
+    """Whether retention removed the run's item rows (plugin/sync/retention.py notes it in the summary)."""
+    from .retention import PRUNED_ON
+
+    return bool((run.summary or {}).get(PRUNED_ON))
+
+
 def run_retry_failed(*, run: SyncRun, user=None) -> SyncRun:
     """A new run of the same job limited to the failed items of `run`."""
     if run.status not in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED, SyncRun.Status.STALE):
         raise ValueError("Only a partial, failed or stale run has failed items to retry.")
     options = dict(run.options or {})
     options.pop("only_failed_of", None)
-    if run.status == SyncRun.Status.PARTIAL:
+    if run.status == SyncRun.Status.PARTIAL and not run_items_pruned(run):
         options["only_failed_of"] = run.pk
-    # A failed or stale run stopped before reaching every item: its retry covers the whole job again.
+    # A failed or stale run stopped before reaching every item, and a pruned run has no item rows left to
+    # say which failed: the retry covers the whole job again.
     return run_create(
         store=run.store,
         job=run.job,

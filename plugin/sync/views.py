@@ -158,8 +158,8 @@ def run_detail(request, pk):
         "parent": selectors.sync_run_parent(run=run),
         "retries": run.retries.order_by("id"),
         # Retry names what it does: the failed items when some failed, else the whole job again.
-        "can_retry": can_run_jobs and retryable and run.failed_count > 0,
-        "can_run_again": can_run_jobs and retryable and not run.failed_count,
+        "can_retry": can_run_jobs and retryable and run.failed_count > 0 and not runs.run_items_pruned(run),
+        "can_run_again": can_run_jobs and retryable and (not run.failed_count or runs.run_items_pruned(run)),
         "progress": selectors.sync_run_progress(run=run),
     })
 

@@ -104,6 +104,24 @@ def test_the_page_of_a_pruned_run_says_so(client, viewer_user):
     assert 'id="items-pruned"' not in client.get(reverse("sync:run-detail", args=[kept.pk])).content.decode()
 
 
+def test_a_pruned_partial_run_is_run_again_whole_not_retried_over_no_rows(client, operator_user):
+    store = configured_store()
+    run = run_with_items(store, items=4, failed=2, age_days=95)
+    assert run.status == SyncRun.Status.PARTIAL
+    first = runs.run_retry_failed(run=run)
+    assert (first.options or {}).get("only_failed_of") == run.pk  # items kept: the failed ones only
+    SyncRun.objects.filter(pk=first.pk).delete()
+    retention.run_items_prune()
+    run.refresh_from_db()
+    client.force_login(operator_user)
+
+    text = client.get(reverse("sync:run-detail", args=[run.pk])).content.decode()
+
+    assert 'id="retry-failed"' not in text and 'id="run-again"' in text
+    retry = runs.run_retry_failed(run=run)
+    assert "only_failed_of" not in (retry.options or {})  # the whole job, not an empty list of items
+
+
 def test_the_daily_prune_is_registered_in_beat_once_with_an_explicit_timezone():
     assert retention.retention_schedule_ensure() is True
     periodic = PeriodicTask.objects.get(name=retention.PERIODIC_TASK_NAME)
