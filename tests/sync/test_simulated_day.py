@@ -52,6 +52,7 @@ from plugin.configuration.services import store_schedules_sync
 from plugin.intellitrack import services as it
 from plugin.intellitrack.models import Carrier, Location, Pick, PickingOrder, PickingOrderLine
 from plugin.sync.models import AdjustmentBatch, ShipmentOutbox, StoreItemLink, SyncRun
+from plugin.sync.presenters import ERROR_MEANINGS
 from plugin.sync.services import job_trigger
 from tests.bigcommerce.sandbox_fixtures import SANDBOX_STORE_HASH, SANDBOX_TOKEN
 from tests.intellitrack.factories import PickingOrderFactory, PickingOrderLineFactory
@@ -533,7 +534,7 @@ def _run_the_day(day: Day, shop: Store, worker: Worker, log: StoreLog) -> None:
     down_at = timezone.now()
     shop.go_down()
     refused = lambda: SyncRun.objects.filter(  # noqa: E731
-        store=store, started_at__gt=down_at, status=Status.FAILED, error__contains="ConnectionFailedError").exists()
+        store=store, started_at__gt=down_at, status=Status.FAILED, error__contains=ERROR_MEANINGS["ConnectionFailedError"]).exists()
     deadline = time.monotonic() + 40
     while not refused() and time.monotonic() < deadline:
         day.busy(1, over_http=False)
