@@ -33,7 +33,7 @@ def _seconds(value) -> str:
 
 
 def _day_title(day) -> str:
-    drift = f"{day.drift:,} items drifted" if day.drift is not None else "no End of Day dry run"
+    drift = f"{day.drift:,} items out of sync at End of Day" if day.drift is not None else "no End of Day"
     return (f"{day.day:%a %Y-%m-%d}: {day.succeeded} succeeded, {day.partial} partial, {day.failed} failed; "
             f"{day.items_sent:,} items sent; {drift}; duration average {_seconds(day.seconds_avg)}, "
             f"longest {_seconds(day.seconds_max)}")
@@ -54,7 +54,7 @@ def _summary(days) -> str:
     longest = max((day.seconds_max for day in days if day.seconds_max is not None), default=None)
     return (f"The last {len(days)} days: {succeeded} runs succeeded, {partial} partial, {failed} failed; "
             f"{sum(day.items_sent for day in days):,} items sent; "
-            + (f"{len(drifts)} End of Day dry runs found {sum(drifts):,} items drifted; " if drifts else "")
+            + (f"{len(drifts)} End of Day runs found {sum(drifts):,} items out of sync; " if drifts else "")
             + f"the longest run took {_seconds(longest)}.")
 
 

@@ -22,7 +22,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -31,7 +31,7 @@ from plugin.configuration.schedules import auto_sync_periodic_task_name
 from plugin.configuration.selectors import next_eod_run, stock_behavior_mismatch
 from plugin.intellitrack.models import PickingOrder
 from plugin.sync.models import AdjustmentBatch, SyncRun
-from plugin.sync.presenters import error_sentence
+from plugin.sync.presenters import eod_changed_count, error_sentence
 
 Job, Status = SyncRun.Job, SyncRun.Status
 
@@ -186,12 +186,11 @@ class StoreRow:
 
     @property
     def drift_found(self) -> int | None:
-        """Items whose store level differed from IntelliTrack's at the last End of Day (a dry run reads
-        the store's levels; a real one does not, so it has no figure)."""
+        """Items out of sync at the last End of Day: levels that differed from the store's (a dry run reads
+        them) or from the last level sent (a real run)."""
         if self.last_eod is None:
             return None
-        value = (self.last_eod.summary or {}).get("drifted_items")
-        return int(value) if isinstance(value, int) else None
+        return eod_changed_count(self.last_eod.summary or {})
 
     @property
     def last_error_sentence(self) -> str:
@@ -251,7 +250,7 @@ def _next_cycles(stores, *, now) -> dict[int, dt.datetime]:
 def chart_days(*, store_ids, now=None, days: int = CHART_DAYS) -> dict[int, list[ChartDay]]:
     """The last `days` days per store, from one aggregate grouped by store and day: runs by outcome
     (top-level runs: a cycle's steps count with their cycle), items sent to the store (export runs that
-    were no dry run), drift found by End of Day dry runs, and run durations in seconds."""
+    were no dry run), items out of sync found by End of Day (dry or real), and run durations in seconds."""
     now = now or timezone.now()
     zone = timezone.get_current_timezone()
     today = timezone.localtime(now, zone).date()
@@ -270,8 +269,11 @@ def chart_days(*, store_ids, now=None, days: int = CHART_DAYS) -> dict[int, list
             partial=Count("id", filter=top_level & Q(status=Status.PARTIAL)),
             failed=Count("id", filter=top_level & Q(status__in=ERROR_STATUSES)),
             items_sent=Sum("succeeded_count", filter=Q(job__in=EXPORT_JOBS) & sent),
-            drift=Sum(Cast(KT("summary__drifted_items"), IntegerField()),
-                      filter=Q(job=Job.EOD_EXPORT, summary__has_key="drifted_items")),
+            # The keys of presenters.eod_changed_count: a dry run's drift, a real run's changed levels.
+            drift=Sum(Coalesce(Cast(KT("summary__drifted_items"), IntegerField()),
+                               Cast(KT("summary__changed_items"), IntegerField())),
+                      filter=Q(job=Job.EOD_EXPORT) & (Q(summary__has_key="drifted_items")
+                                                      | Q(summary__has_key="changed_items"))),
             duration_avg=Avg(duration, filter=top_level & Q(started_at__isnull=False, finished_at__isnull=False)),
             duration_max=Max(duration, filter=top_level & Q(started_at__isnull=False, finished_at__isnull=False)),
         )

@@ -129,6 +129,10 @@ def test_rows_follow_the_latest_run_of_each_job(configured):
     assert row.health.light == HEALTHY, row.health.reasons
     assert row.drift_found == 4
     assert row.unacknowledged == 1
+    # A real End of Day counts the levels it sent that differed from the last level sent.
+    finished_run(store, Job.EOD_EXPORT, Status.SUCCEEDED, summary={"dry_run": False, "changed_items": 2})
+    [row] = dashboard_rows(store_ids=[store.pk])
+    assert row.drift_found == 2
 
 
 @pytest.mark.django_db
@@ -175,6 +179,8 @@ def test_chart_days_group_runs_by_day_and_outcome(configured):
     finished_run(store, Job.EOD_EXPORT, Status.PARTIAL, at=today, seconds=90, succeeded_count=5, failed_count=1)
     finished_run(store, Job.EOD_EXPORT, Status.SUCCEEDED, at=yesterday, seconds=20, succeeded_count=50,
                  summary={"dry_run": True, "drifted_items": 3})  # a dry run sends nothing
+    finished_run(store, Job.EOD_EXPORT, Status.SUCCEEDED, at=yesterday, seconds=20, succeeded_count=50,
+                 summary={"dry_run": False, "changed_items": 2})  # a real run's changed levels
     finished_run(store, Job.IMPORT_ORDERS, Status.FAILED, at=yesterday, options={"parent_run": 1})  # a step
     finished_run(store, Job.AUTO_SYNC, Status.FAILED, at=yesterday, seconds=40)
     finished_run(store, Job.EOD_EXPORT, Status.SUCCEEDED, at=today - dt.timedelta(days=40))  # too old
@@ -183,8 +189,8 @@ def test_chart_days_group_runs_by_day_and_outcome(configured):
     assert len(days) == 30 and days[-1].day == today.date() and days[0].day == today.date() - dt.timedelta(days=29)
     last, before = days[-1], days[-2]
     assert (last.succeeded, last.partial, last.failed, last.items_sent) == (1, 1, 0, 12)
-    assert (before.succeeded, before.partial, before.failed, before.items_sent) == (1, 0, 1, 0)
-    assert before.drift == 3 and last.drift is None
+    assert (before.succeeded, before.partial, before.failed, before.items_sent) == (2, 0, 1, 50)
+    assert before.drift == 3 + 2 and last.drift is None
     assert last.seconds_avg == pytest.approx(60) and last.seconds_max == pytest.approx(90)
     assert sum(day.runs for day in days[:-2]) == 0
     assert chart_days(store_ids=[other.pk])[other.pk][-1].failed == 1
@@ -201,13 +207,13 @@ def test_chart_svg_draws_a_titled_column_per_day_without_style_attributes():
     svg = str(charts.store_chart(days))
     assert svg.count("<svg") == 1
     assert svg.count("<title>") == 30
-    assert ("<title>Wed 2026-12-30: 4 succeeded, 1 partial, 2 failed; 10 items sent; 3 items drifted; "
+    assert ("<title>Wed 2026-12-30: 4 succeeded, 1 partial, 2 failed; 10 items sent; 3 items out of sync at End of Day; "
             "duration average 12.0 s, longest 30.0 s</title>") in svg
-    assert "Tue 2026-12-29: 8 succeeded, 0 partial, 0 failed; 5 items sent; no End of Day dry run" in svg
+    assert "Tue 2026-12-29: 8 succeeded, 0 partial, 0 failed; 5 items sent; no End of Day;" in svg
     assert 'class="chart-failed"' in svg and 'class="chart-drift"' in svg and 'class="chart-duration"' in svg
     assert "style=" not in svg
     assert ('aria-label="The last 30 days: 12 runs succeeded, 1 partial, 2 failed; 15 items sent; 1 End of Day '
-            'dry runs found 3 items drifted; the longest run took 30.0 s."') in svg
+            'runs found 3 items out of sync; the longest run took 30.0 s."') in svg
     # Each band is scaled to its own largest day: the 8 succeeded runs fill the runs band (38 of 40).
     assert '<rect x="280" y="13.0" width="8" height="38.0" class="chart-succeeded">' in svg
 

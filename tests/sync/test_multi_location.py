@@ -282,3 +282,27 @@ def test_a_product_added_after_go_live_gets_each_locations_stock_in_its_own_site
     other_l3 = LocationFactory(site=scopes_location(scopes).site, code="L33")  # L31 alone is mapped in S3
     assert not adjustments_store_visibility(item_id=item_id, division_id=config.default_division_id,
                                             site_id=other_l3.site_id, location_id=other_l3.pk)[0].in_scope
+
+
+def test_a_real_end_of_day_counts_the_levels_it_changed_and_the_dashboard_shows_them(three_locations, client,
+                                                                                    viewer_user):
+    from django.urls import reverse
+
+    from plugin.portal.dashboard import dashboard_rows
+
+    store, _server, _scopes = three_locations
+    config = store.basic_configuration
+    assert run_job(store, Job.BOOTSTRAP).status == SyncRun.Status.SUCCEEDED
+    first = run_job(store, Job.EOD_EXPORT)
+    assert first.status == SyncRun.Status.SUCCEEDED, first.error
+    # One item found at the default site: only its level at location 1 differs from what was last sent.
+    link = StoreItemLink.objects.filter(store=store).order_by("id").first()
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=4, reason="found at S1")
+    second = run_job(store, Job.EOD_EXPORT)
+    assert second.status == SyncRun.Status.SUCCEEDED, second.error
+    assert second.summary["changed_items"] == 1
+    [row] = dashboard_rows(store_ids=[store.pk])
+    assert row.drift_found == 1
+    client.force_login(viewer_user)
+    assert "1 item out of sync" in client.get(reverse("dashboard")).content.decode()

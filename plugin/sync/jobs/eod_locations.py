@@ -5,18 +5,21 @@ with one location never comes here.
 Like the single-location End of Day: one snapshot (REPEATABLE READ, the ledger locked in SHARE mode) of
 on-hand per location scope (one aggregate per mapped location) and of holds; the links streamed once;
 absolute levels as (unit, location) pairs, pairs of several locations sharing a request, at most 2000 a
-request; a refusal naming single items takes those out and resends the rest; the run's item rows loaded
+request, a link's pairs always in the same request (a failed request leaves whole links unsent); a refusal naming single items takes those out and resends the rest; the run's item rows loaded
 at the end. Each pair is one run item: the default location's pairs carry the single-location action
 (`set_level`, so the links' last_exported_qty and absolute_ledger_id are the default location's), the
 other locations' pairs `set_level_at_location`, what they sent kept per (unit, location) in
-StoreItemLocationLevel. A dry run reads every mapped location's levels and records the drift."""
+StoreItemLocationLevel. Each OK pair keeps the snapshot's last ledger id (the default's on the link, the
+others' on StoreItemLocationLevel), so after a failed run the adjustment export skips the rows already in
+a level per (unit, location), never for a pair that was not sent. A dry run reads every mapped location's
+levels and records the drift."""
 import logging
 from collections.abc import Iterator
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
+from plugin.bigcommerce.errors import ValidationError
 from plugin.intellitrack.models import InventoryTransaction
 
 from .. import binder, holds, runs
@@ -67,14 +70,15 @@ def _store_levels(ctx: JobContext, scopes: list[LocationScope], progress) -> dic
 
 
 def _pairs(links: Iterator, scopes: list[LocationScope]) -> Iterator[list]:
-    """(link, scope) pairs, BATCH at a time, the locations of one link side by side."""
+    """(link, scope) pairs, at most BATCH a request, whole links only: a link's pairs never straddle two
+    requests, so a failure leaves each link all sent or all unsent."""
+    per_request = max(1, BATCH // len(scopes))
     batch = []
     for link in links:
-        for scope in scopes:
-            batch.append((link, scope))
-            if len(batch) == BATCH:
-                yield batch
-                batch = []
+        batch.extend((link, scope) for scope in scopes)
+        if len(batch) >= per_request * len(scopes):
+            yield batch
+            batch = []
     if batch:
         yield batch
 
@@ -84,7 +88,6 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
         DRY_RUN_ACTION,
         SET_LEVEL_ACTION,
         _absolute_requests_received,
-        _record,
         eod_is_dry_run,
     )
 
@@ -131,20 +134,21 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
                 last_sent = _last_sent(pairs)
                 outcomes = _send_pairs(ctx, pairs, quantities, on_hand, held_by_item, progress,
                                        set_action=SET_LEVEL_ACTION, last_sent=last_sent)
+                drifted += sum(1 for o in outcomes if o.quantity_before is not None
+                               and o.quantity_after != o.quantity_before)
             spool.add(outcomes)
             progress.tick(len(pairs))
     except Exception:
+        # What was sent before the failure is recorded, each OK pair with the snapshot's ledger id.
         try:
-            _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=False)
+            _record_pairs(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=False)
         except Exception:
             logger.exception("End of Day run %s: the items sent before the failure could not be recorded", run.pk)
         raise
     else:
-        _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=link_ids is None)
+        _record_pairs(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=link_ids is None)
     finally:
         spool.close()
-    if not dry_run:
-        location_levels_record(run=run)
     if held.settled:
         holds.holds_settle(held.settled)
     summary = {"dry_run": dry_run, "write_requests": _absolute_requests_received(ctx) - received_before,
@@ -158,7 +162,20 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
         summary["warning"] = warning
     if dry_run:
         summary.update(dry_run_reason=dry_reason, drifted_items=drifted)
+    else:  # levels sent that differ from the last level sent there (the run page's "changed only")
+        summary["changed_items"] = drifted
     return summary
+
+
+def _record_pairs(run, spool, progress, *, dry_run: bool, ledger_id: int, superseding: bool) -> None:
+    """The run's item rows, the default pairs' levels on the links (eod._record) and the other pairs'
+    in StoreItemLocationLevel, in one transaction."""
+    from .eod import _record
+
+    with transaction.atomic():
+        _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_id, superseding=superseding)
+        if not dry_run:
+            location_levels_record(run=run, ledger_id=ledger_id)
 
 
 def _key(link, scope: LocationScope) -> str:
@@ -187,37 +204,38 @@ def _last_sent(pairs) -> dict[tuple[int, int], int | None]:
             .values_list("link_id", "store_location_id", "last_exported_qty")}
 
 
-def location_levels_record(*, run) -> None:
-    """Save what the run's OK pairs at the other locations sent (StoreItemLocationLevel), from its item rows:
-    one INSERT ... ON CONFLICT on PostgreSQL."""
+def location_levels_record(*, run, ledger_id: int | None = None) -> None:
+    """Save what the run's OK pairs at the other locations sent (StoreItemLocationLevel), with the
+    snapshot's last ledger id, from its item rows: one INSERT ... ON CONFLICT on PostgreSQL."""
     now = timezone.now()
     table, items = StoreItemLocationLevel._meta.db_table, SyncRunItem._meta.db_table
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (link_id, store_location_id, last_exported_qty, last_synced_at) "
-                f"SELECT DISTINCT ON (ref, loc) ref, loc, qty, %s FROM (SELECT (item.detail ->> 'ref')::bigint AS ref, "
+                f"INSERT INTO {table} (link_id, store_location_id, last_exported_qty, last_synced_at, "
+                f"absolute_ledger_id) SELECT DISTINCT ON (ref, loc) ref, loc, qty, %s, %s FROM (SELECT (item.detail ->> 'ref')::bigint AS ref, "
                 f"(item.detail ->> 'location_id')::integer AS loc, item.quantity_after AS qty, item.id "
                 f"FROM {items} AS item WHERE item.run_id = %s AND item.action = %s AND item.outcome = %s) AS sent "
                 f"WHERE EXISTS (SELECT 1 FROM {StoreItemLink._meta.db_table} "
                 f"AS link WHERE link.id = sent.ref) ORDER BY ref, loc, sent.id DESC "
                 f"ON CONFLICT (link_id, store_location_id) DO UPDATE SET "
-                f"last_exported_qty = EXCLUDED.last_exported_qty, last_synced_at = EXCLUDED.last_synced_at",
-                [now, run.pk, LOCATION_SET_ACTION, SyncRunItem.Outcome.OK])
+                f"last_exported_qty = EXCLUDED.last_exported_qty, last_synced_at = EXCLUDED.last_synced_at, "
+                f"absolute_ledger_id = EXCLUDED.absolute_ledger_id",
+                [now, ledger_id, run.pk, LOCATION_SET_ACTION, SyncRunItem.Outcome.OK])
         return
     rows = (SyncRunItem.objects.filter(run=run, action=LOCATION_SET_ACTION, outcome=SyncRunItem.Outcome.OK)
             .values_list("detail__ref", "detail__location_id", "quantity_after"))
     StoreItemLocationLevel.objects.bulk_create(
         [StoreItemLocationLevel(link_id=int(ref), store_location_id=int(loc), last_exported_qty=qty,
-                                last_synced_at=now) for ref, loc, qty in rows],
+                                last_synced_at=now, absolute_ledger_id=ledger_id) for ref, loc, qty in rows],
         update_conflicts=True, unique_fields=["link", "store_location_id"],
-        update_fields=["last_exported_qty", "last_synced_at"], batch_size=2000)
+        update_fields=["last_exported_qty", "last_synced_at", "absolute_ledger_id"], batch_size=2000)
 
 
 def _send_pairs(ctx: JobContext, pairs, quantities, on_hand, held, progress, *, set_action: str,
                 last_sent: dict) -> list:
     """Send one request's pairs; a refusal naming single items takes those out and resends the rest."""
-    from .eod import ADJUSTMENT_REASON, MAX_REFUSED_ROUNDS, _refused_indexes
+    from .eod import MAX_REFUSED_ROUNDS, _absolute_with_one_resend, _refused_indexes
 
     pending = list(range(len(pairs)))
     refused: dict[int, str] = {}
@@ -228,7 +246,7 @@ def _send_pairs(ctx: JobContext, pairs, quantities, on_hand, held, progress, *, 
         items = [{"location_id": pairs[i][1].store_location_id, **pairs[i][0].inventory_identity,
                   "quantity": quantities[i]} for i in pending]
         try:
-            transaction_id = _absolute_with_one_resend(ctx, items, progress, reason=ADJUSTMENT_REASON)
+            transaction_id = _absolute_with_one_resend(ctx, items, progress)
             break
         except ValidationError as exc:
             bad = _refused_indexes(exc, len(pending))
@@ -245,24 +263,16 @@ def _send_pairs(ctx: JobContext, pairs, quantities, on_hand, held, progress, *, 
     outcomes = []
     for index, ((link, scope), qty) in enumerate(zip(pairs, quantities, strict=True)):
         action = set_action if scope.is_default else LOCATION_SET_ACTION
+        before = link.last_exported_qty if scope.is_default else last_sent.get((link.id, scope.store_location_id))
         if index in sent:
             outcomes.append(runs.ItemOutcome(
                 key=_key(link, scope), outcome=SyncRunItem.Outcome.OK, action=action,
-                quantity_before=link.last_exported_qty if scope.is_default
-                else last_sent.get((link.id, scope.store_location_id)), quantity_after=qty,
+                quantity_before=before, quantity_after=qty,
                 store_transaction_id=transaction_id, detail=_detail(link, scope, on_hand, held)))
         else:
             outcomes.append(runs.ItemOutcome(
                 key=_key(link, scope), outcome=SyncRunItem.Outcome.FAILED, action=action,
-                reason=refused.get(index, "Not sent."), quantity_after=qty,
+                reason=refused.get(index, "Not sent."), quantity_before=before, quantity_after=qty,
                 detail=_detail(link, scope, on_hand, held)))
     return outcomes
 
-
-def _absolute_with_one_resend(ctx: JobContext, items: list[dict], progress, *, reason: str) -> str:
-    try:
-        return ctx.client.adjust_absolute(items, reason=reason)[0]
-    except (TransientError, OutcomeUnknownError) as exc:
-        logger.warning("End of Day batch for store %s failed once (%s); sending it again", ctx.store.pk, exc)
-        progress.tick()
-        return ctx.client.adjust_absolute(items, reason=reason)[0]
