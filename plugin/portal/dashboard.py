@@ -218,8 +218,8 @@ def _stores_with_facts(store_ids=None):
         last_eod_id=_latest(runs, job=Job.EOD_EXPORT, status__in=SyncRun.FINISHED_STATUSES),
         last_error_id=_latest(runs, status__in=SyncRun.FAILURE_STATUSES),
         runs_active=Exists(runs.filter(store=OuterRef("pk"), status__in=SyncRun.ACTIVE_STATUSES)),
-        unacknowledged=_count(runs.filter(status__in=SyncRun.FAILURE_STATUSES, acknowledged_at__isnull=True),
-                              "store"),
+        unacknowledged=_count(runs.filter(status__in=SyncRun.FAILURE_STATUSES, acknowledged_at__isnull=True)
+                              .exclude(options__has_key="parent_run"), "store"),
         open_orders=_count(PickingOrder.objects.filter(status=PickingOrder.Status.OPEN), "source_store"),
         uncertain_batches=_count(AdjustmentBatch.objects.filter(state__in=AdjustmentBatch.UNKNOWN_STATES,
                                                                 superseded_by__isnull=True), "store"),
@@ -368,9 +368,11 @@ def dashboard_totals(rows: list[StoreRow]) -> dict:
 # --- the error log and the badge ---------------------------------------------------------------------------
 
 def failures_unacknowledged_count(*, store=None) -> int:
-    """Failed, partial, stale or missed runs nobody acknowledged (the Runs badge; of one store when
-    named): one count on a partial index."""
-    runs = SyncRun.objects.filter(status__in=SyncRun.FAILURE_STATUSES, acknowledged_at__isnull=True)
+    """Failed, partial, stale or missed top-level runs nobody acknowledged (the Runs badge; of one store
+    when named): one count on a partial index. A cycle's failed steps count with their cycle, as the run
+    list shows them."""
+    runs = SyncRun.objects.filter(status__in=SyncRun.FAILURE_STATUSES, acknowledged_at__isnull=True).exclude(
+        options__has_key="parent_run")
     if store is not None:
         runs = runs.filter(store=store)
     return runs.count()

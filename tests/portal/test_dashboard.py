@@ -259,10 +259,10 @@ def test_badge_counts_unacknowledged_failures_and_acknowledging_clears_them(conf
     child = finished_run(store, Job.IMPORT_ORDERS, Status.FAILED, options={"parent_run": failed.pk})
     partial = finished_run(store, Job.IMPORT_ORDERS, Status.PARTIAL, failed_count=1)
     finished_run(store, Job.IMPORT_ORDERS, Status.SUCCEEDED)
-    assert failures_unacknowledged_count() == 3
+    assert failures_unacknowledged_count() == 2  # the cycle's failed step counts with its cycle
     client.force_login(operator_user)
     page = client.get(reverse("configuration:logs", args=[store.pk])).content.decode()
-    assert 'id="runs-badge"' in page and ">3<" in page
+    assert 'id="runs-badge"' in page and ">2<" in page
     assert "Test the store connection first." in page  # the refused cycle, as a sentence
     assert f'href="{reverse("sync:run-detail", args=[failed.pk])}"' in page
     response = client.post(reverse("sync:run-acknowledge", args=[failed.pk]))
@@ -276,6 +276,38 @@ def test_badge_counts_unacknowledged_failures_and_acknowledging_clears_them(conf
     assert partial.acknowledged_at is not None
     assert failures_unacknowledged_count() == 0
     assert 'id="runs-badge"' not in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_partial_cycle_with_two_failed_steps_counts_once(configured):
+    store = configured("shop-f2")
+    cycle = finished_run(store, Job.AUTO_SYNC, Status.PARTIAL)
+    for job in (Job.IMPORT_ORDERS, Job.EXPORT_ADJUSTMENTS):
+        finished_run(store, job, Status.FAILED, options={"parent_run": cycle.pk})
+    assert failures_unacknowledged_count() == 1
+    assert failures_unacknowledged_count(store=store) == 1
+    [row] = dashboard_rows(store_ids=[store.pk])
+    assert row.unacknowledged == 1
+
+
+@pytest.mark.django_db
+def test_the_upgrade_acknowledges_failures_from_before_acknowledging_existed(configured):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("plugin.sync.migrations.0017_acknowledge_history")
+    store = configured("shop-f3")
+    old = {status: finished_run(store, Job.EOD_EXPORT, status) for status in SyncRun.FAILURE_STATUSES}
+    fine = finished_run(store, Job.EOD_EXPORT, Status.SUCCEEDED)
+    assert failures_unacknowledged_count() == len(old)
+    migration.acknowledge_history(apps, None)
+    assert failures_unacknowledged_count() == 0
+    assert all(SyncRun.objects.get(pk=run.pk).acknowledged_at is not None for run in old.values())
+    assert SyncRun.objects.get(pk=fine.pk).acknowledged_at is None
+    # A failure after the upgrade counts.
+    finished_run(store, Job.EOD_EXPORT, Status.FAILED)
+    assert failures_unacknowledged_count() == 1
 
 
 @pytest.mark.django_db
