@@ -31,7 +31,7 @@ from plugin.configuration.schedules import auto_sync_periodic_task_name
 from plugin.configuration.selectors import next_eod_run, stock_behavior_mismatch
 from plugin.intellitrack.models import PickingOrder
 from plugin.sync.models import AdjustmentBatch, SyncRun
-from plugin.sync.presenters import eod_changed_count, error_sentence
+from plugin.sync.presenters import eod_changed_count, error_sentence, job_name
 
 Job, Status = SyncRun.Job, SyncRun.Status
 
@@ -108,23 +108,6 @@ STATUS_VERBS = {
     Status.MISSED: "was missed",
     Status.PARTIAL: "was partial",
 }
-
-JOB_NAMES = {
-    Job.IMPORT_PRODUCTS: "Import Products",
-    Job.IMPORT_INVENTORY: "Import Inventory",
-    Job.IMPORT_CARRIERS: "Import Carriers",
-    Job.IMPORT_ORDERS: "Import Orders",
-    Job.EXPORT_FULFILLMENTS: "Export Fulfillments",
-    Job.EXPORT_ADJUSTMENTS: "Export Adjustments",
-    Job.EOD_EXPORT: "End of Day",
-    Job.BOOTSTRAP: "go-live import",
-    Job.AUTO_SYNC: "auto sync",
-}
-
-
-def job_name(job: str) -> str:
-    return JOB_NAMES.get(job, job)
-
 
 def run_error_sentence(run: SyncRun) -> str:
     """What went wrong in a run, as a sentence for an operator: its error as the run pages say it

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from plugin.sync.models import SyncRun
+from plugin.sync.presenters import error_sentence, job_name
 
 from .models import NoticeState
 
@@ -57,26 +58,10 @@ class Delivery:
     FAILED = "failed"
 
 
-# Short names for the sentences and subjects ("End of Day failed"); other jobs use their label's first part.
-JOB_NAMES = {
-    SyncRun.Job.EOD_EXPORT: "End of Day",
-    SyncRun.Job.AUTO_SYNC: "Auto sync cycle",
-    SyncRun.Job.BOOTSTRAP: "Go-live import (products, inventory, carriers)",
-}
 # Jobs whose items are their steps (child runs).
 STEP_JOBS = (SyncRun.Job.AUTO_SYNC, SyncRun.Job.BOOTSTRAP)
-# A run's error starts with the name of what stopped it; this is what that name means to an operator.
-ERROR_MEANINGS = {
-    "AuthError": "BigCommerce refused the access token (check it and its scopes on Shopping Cart Configuration)",
-    "NotFoundError": "BigCommerce answered that something does not exist (check the store hash)",
-    "ConnectionFailedError": "the store could not be reached",
-    "RateLimitedError": "BigCommerce kept asking to slow down (rate limit)",
-    "TransientError": "BigCommerce was not available",
-    "OutcomeUnknownError": "BigCommerce gave no usable answer to a write",
-    "PermanentError": "BigCommerce refused a request",
-    "ValidationError": "BigCommerce refused the data sent",
-    "Unexpected error": "an unexpected error stopped it (the worker's log has the details)",
-}
+# A reason longer than this (a store's whole answer) is cut: the run page has all of it.
+REASON_LENGTH = 500
 
 
 @dataclass
@@ -136,27 +121,10 @@ def _never_raises(hook):
     return guarded
 
 
-def job_name(job: str) -> str:
-    if job in JOB_NAMES:
-        return JOB_NAMES[job]
-    try:
-        return SyncRun.Job(job).label.split(" (")[0]
-    except ValueError:
-        return job
-
-
-def error_sentence(error: str) -> str:
-    """A run's error ("AuthError: GET /v3/...: 401 ...") as the end of a sentence an operator reads."""
-    text = " ".join((error or "").split())
-    name, _, detail = text.partition(": ")
-    if name == "Unexpected error":
-        kind, _, detail = detail.partition(": ")
-        return f"{ERROR_MEANINGS[name]} ({kind}: {detail[:300]})".rstrip(". ") + "."
-    if detail and name.replace("_", "").isalnum() and " " not in name:
-        meaning = ERROR_MEANINGS.get(name)
-        text = f"{meaning} ({detail[:300]})" if meaning else detail
-    text = text[:500].rstrip(". ")
-    return f"{text}." if text else "no reason was recorded."
+def _run_reason(error: str) -> str:
+    """A run's error as the run pages say it (no exception class names); a missing one said so."""
+    text = error_sentence(error) or "No reason was recorded."
+    return text if len(text) <= REASON_LENGTH else text[:REASON_LENGTH - 1].rstrip() + "\u2026"
 
 
 def _run_path(run: SyncRun) -> str:
@@ -177,11 +145,11 @@ def notice_run_finished(*, run: SyncRun) -> None:
     dry = " (dry run)" if run.dry_run else ""
     if summary.get("prerequisite_missing"):
         notice_send(store_id=run.store_id, cause=f"{Cause.PREREQUISITE}:{run.job}", title=f"{name} could not start",
-                    sentence=f"{name}{dry} could not start: {error_sentence(run.error)}",
+                    sentence=f"{name}{dry} could not start: {_run_reason(run.error)}",
                     link_path=_run_path(run), link_label=f"Run #{run.pk}", occurred_at=run.finished_at)
     elif run.status == SyncRun.Status.FAILED:
         notice_send(store_id=run.store_id, cause=f"{Cause.RUN_FAILED}:{run.job}", title=f"{name} failed",
-                    sentence=f"{name} run #{run.pk}{dry} failed: {error_sentence(run.error)}",
+                    sentence=f"{name} run #{run.pk}{dry} failed: {_run_reason(run.error)}",
                     link_path=_run_path(run), link_label=f"Run #{run.pk}", occurred_at=run.finished_at)
     else:
         failed_steps = summary.get("failed_steps") or []
@@ -204,7 +172,7 @@ def _step_errors(steps: dict, failed_steps: list[str]) -> str:
     only when a cycle or go-live import ends with a step failed as a whole."""
     ids = [steps[job] for job in failed_steps if steps.get(job)][:2]
     errors = dict(SyncRun.objects.filter(pk__in=ids).values_list("job", "error"))
-    return "".join(f". {job_name(job)}: {error_sentence(errors[job]).rstrip('.')}"
+    return "".join(f". {job_name(job)}: {_run_reason(errors[job]).rstrip('.')}"
                    for job in failed_steps if errors.get(job))
 
 
@@ -215,7 +183,7 @@ def notice_run_stale(*, run: SyncRun, why: str) -> None:
         return
     name = job_name(run.job)
     notice_send(store_id=run.store_id, cause=f"{Cause.RUN_STALE}:{run.job}", title=f"{name} stopped",
-                sentence=f"{name} run #{run.pk} did not finish: {error_sentence(why)} It can be run again.",
+                sentence=f"{name} run #{run.pk} did not finish: {_run_reason(why)} It can be run again.",
                 link_path=_run_path(run), link_label=f"Run #{run.pk}")
 
 
@@ -225,7 +193,7 @@ def notice_eod_missed(*, run: SyncRun | None) -> None:
     if run is None:
         return
     notice_send(store_id=run.store_id, cause=Cause.EOD_MISSED, title="End of Day missed",
-                sentence=f"{error_sentence(run.error)} The store's levels were not sent for that slot; the next "
+                sentence=f"{_run_reason(run.error)} The store's levels were not sent for that slot; the next "
                          "End of Day sends them.",
                 link_path=_run_path(run), link_label=f"Run #{run.pk} (missed)", occurred_at=run.finished_at)
 

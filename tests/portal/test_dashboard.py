@@ -90,7 +90,7 @@ def test_errors_win_over_warnings_and_both_are_explained():
     result = health(last_runs=[fake_run(3, Job.IMPORT_ORDERS, Status.PARTIAL, failed_count=1, minutes_ago=5),
                                fake_run(4, Job.AUTO_SYNC, Status.FAILED)], uncertain_batches=2)
     assert result.light == ERRORS
-    assert "The last auto sync run (#4) failed." in result.explanation
+    assert "The last Auto sync cycle run (#4) failed." in result.explanation
     assert "2 adjustment batches" in result.explanation
 
 
@@ -397,7 +397,7 @@ def test_an_auto_sync_refused_for_a_missing_prerequisite_is_in_the_error_log_and
     assert refused is not None and refused.status == Status.FAILED
     [row] = dashboard_rows(store_ids=[store.pk])
     assert row.health.light == ERRORS
-    assert f"The last auto sync run (#{refused.pk}) failed." in row.health.errors
+    assert f"The last Auto sync cycle run (#{refused.pk}) failed." in row.health.errors
     client.force_login(viewer_user)
     page = client.get(reverse("configuration:logs", args=[store.pk])).content.decode()
     assert f'data-run="{refused.pk}"' in page

@@ -177,6 +177,23 @@ def test_a_partial_run_is_mailed_with_its_counts(db, django_capture_on_commit_ca
     assert "1 of 3 items failed" in mail.outbox[0].body
 
 
+@pytest.mark.parametrize("error, words", [
+    ("Unexpected error: KeyError: 'variant_id'", "An unexpected error stopped the run"),
+    ("AuthError: GET /v3/catalog/products: 401 Unauthorized", "BigCommerce refused the store's access token"),
+])
+def test_a_failure_mail_says_the_error_as_the_run_page_does_without_class_names(
+    db, django_capture_on_commit_callbacks, error, words
+):
+    store = configured_store(name="shop", notification_recipients="ops@example.com")
+    run = runs.run_create(store=store, job=Job.EXPORT_ADJUSTMENTS)
+    runs.run_start(run=run)
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.run_finish(run=run, error=error)
+    [message] = mail.outbox
+    assert f"Export Adjustments run #{run.pk} failed: {words}" in message.body
+    assert "KeyError" not in message.body and "AuthError" not in message.body
+
+
 def test_an_auto_sync_cycle_with_a_failed_step_is_one_mail_naming_the_step(
         make_sandbox, django_capture_on_commit_callbacks):
     server = make_sandbox(products=5, orders=3, plan="unlimited")
