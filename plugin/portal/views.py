@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -43,13 +42,6 @@ def healthz_live(request):
     database = database_check()
     return JsonResponse({"status": "ok" if database["state"] == "up" else "unavailable"},
                         status=200 if database["state"] == "up" else 503)
-
-
-def page_not_found(request, exception):
-    """404 for a URL nothing answers: JSON under /api/ (as the API's own 404s), Django's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
 
 
 class LoginView(auth_views.LoginView):
