@@ -133,6 +133,14 @@ def links_record_run_quantities(*, run, action: str, exported: bool, ledger_id: 
                 [*([ledger_id] if ledger else []), run.pk, action, SyncRunItem.Outcome.OK, run.store_id,
                  *([ledger_id] if ledger else [])],
             )
+            if ledger:
+                # Levels sent without an answer may be in the store: their links are marked the same way.
+                cursor.execute(
+                    f"UPDATE {StoreItemLink._meta.db_table} AS link SET absolute_ledger_id = %s "
+                    f"FROM {SyncRunItem._meta.db_table} AS item WHERE item.run_id = %s AND item.action = %s "
+                    f"AND item.outcome = %s AND link.id = (item.detail ->> 'ref')::bigint AND link.store_id = %s",
+                    [ledger_id, run.pk, action, SyncRunItem.Outcome.UNCERTAIN, run.store_id],
+                )
         return
     items = (
         SyncRunItem.objects.filter(run=run, action=action, outcome=SyncRunItem.Outcome.OK)
@@ -149,6 +157,11 @@ def links_record_run_quantities(*, run, action: str, exported: bool, ledger_id: 
             batch = []
     if batch:
         StoreItemLink.objects.bulk_update(batch, fields)
+    if ledger:
+        uncertain = SyncRunItem.objects.filter(run=run, action=action, outcome=SyncRunItem.Outcome.UNCERTAIN)
+        StoreItemLink.objects.filter(
+            store_id=run.store_id, id__in=[int(ref) for ref in uncertain.values_list("detail__ref", flat=True)]
+        ).update(absolute_ledger_id=ledger_id)
 
 
 def links_matching_lines(*, store, product_ids, skus) -> tuple[dict, dict, dict]:

@@ -534,11 +534,11 @@ def run_items_pruned(run: SyncRun) -> bool:
     return bool((run.summary or {}).get(PRUNED_ON))
 
 
-def run_retry_failed(*, run: SyncRun, user=None) -> SyncRun:
+def run_retry_failed(*, run: SyncRun, user=None, extra_options: dict | None = None) -> SyncRun:
     """A new run of the same job limited to the failed items of `run`."""
     if run.status not in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED, SyncRun.Status.STALE):
         raise ValueError("Only a partial, failed or stale run has failed items to retry.")
-    options = dict(run.options or {})
+    options = {**(run.options or {}), **(extra_options or {})}
     options.pop("only_failed_of", None)
     if run.status == SyncRun.Status.PARTIAL and not run_items_pruned(run):
         options["only_failed_of"] = run.pk

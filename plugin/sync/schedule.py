@@ -95,4 +95,38 @@ def eod_catch_up(*, now=None, execute=None) -> dict:
         result["caught_up"].append(run.pk)
         if execute is not None:
             execute(run)
+    result["rerun"] = eod_stale_rerun(execute=execute)
     return result
+
+
+STALE_RERUNS_MAX = 3
+
+
+def eod_stale_rerun(*, execute=None) -> list[int]:
+    """Run again each store's End of Day whose worker died after it started (stale): it may have sent
+    some of its levels, so the store is half updated and the Adjustment export waits for an End of Day to
+    end (jobs.adjustments._end_of_day_running). Absolute levels are safe to send again. A run that keeps
+    dying is rerun at most STALE_RERUNS_MAX times in a row; then it waits for someone."""
+    from django.db.models import Max
+
+    from .services import run_enqueue
+
+    latest = (SyncRun.objects.filter(job=SyncRun.Job.EOD_EXPORT, dry_run=False, started_at__isnull=False)
+              .exclude(status=SyncRun.Status.MISSED).values("store_id").annotate(last=Max("pk")).values("last"))
+    rerun = []
+    for stale in SyncRun.objects.filter(pk__in=latest, status=SyncRun.Status.STALE).select_related("store"):
+        count = int((stale.options or {}).get("stale_reruns", 0))
+        if count >= STALE_RERUNS_MAX:
+            continue
+        try:
+            run = runs.run_retry_failed(run=stale, extra_options={"stale_reruns": count + 1})
+        except runs.RunInProgress:
+            continue
+        logger.warning("End of Day run %s of store %s stopped while it ran: run %s runs it again",
+                       stale.pk, stale.store_id, run.pk)
+        rerun.append(run.pk)
+        if execute is not None:
+            execute(run)
+        else:
+            run_enqueue(run=run)
+    return rerun

@@ -392,3 +392,87 @@ def test_a_failed_end_of_day_does_not_make_the_next_export_count_a_change_twice(
     export = run_job(store, Job.EXPORT_ADJUSTMENTS)
     assert export.status == SyncRun.Status.SUCCEEDED, export.error
     assert levels(server, [first, later]) == {first.id: before[first.id] + 7, later.id: before[later.id] + 7}
+
+
+class LandsThenNoAnswer:
+    """The sandbox client whose `fail_write`-th absolute-level request (and its resend) reaches the store
+    but gets no answer back."""
+
+    def __init__(self, client, *, fail_write: int):
+        self._client, self.fail_write, self.writes = client, fail_write, 0
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def adjust_absolute(self, items, **kwargs):
+        from plugin.bigcommerce.errors import OutcomeUnknownError
+
+        self.writes += 1
+        result = self._client.adjust_absolute(items, **kwargs)
+        if self.writes >= self.fail_write:
+            raise OutcomeUnknownError("Read timed out", method="PUT", path="/v3/inventory/adjustments/absolute")
+        return result
+
+
+def test_a_batch_that_landed_without_an_answer_is_not_counted_again_by_the_export(shop_factory, monkeypatch):
+    from plugin.sync.jobs import eod
+
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    monkeypatch.setattr(eod, "BATCH", 5)
+    links = list(StoreItemLink.objects.filter(store=store).select_related("item").order_by("id"))
+    second_batch = links[5]
+    before = levels(server, [second_batch])
+    it.inventory_adjust(item=second_batch.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=4, reason="found")
+
+    failed = run_job(store, Job.EOD_EXPORT, client=LandsThenNoAnswer(sandbox_client(server), fail_write=2))
+    assert failed.status == SyncRun.Status.FAILED
+    assert store_level(server.state, second_batch) == before[second_batch.id] + 4  # it landed
+    uncertain = failed.items.get(detail__ref=second_batch.id)
+    assert uncertain.outcome == SyncRunItem.Outcome.UNCERTAIN
+
+    export = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert export.status == SyncRun.Status.SUCCEEDED, export.error
+    assert store_level(server.state, second_batch) == before[second_batch.id] + 4  # not +8
+
+
+def test_an_end_of_day_killed_while_sending_holds_the_export_back_until_its_rerun(shop_factory, monkeypatch):
+    """A worker that dies mid-run records nothing: the run goes stale with some levels in the store. The
+    export must not add changes those levels already hold; the periodic check runs the End of Day again."""
+    from plugin.sync import schedule
+    from plugin.sync.jobs import eod
+
+    store, server = live_shop(shop_factory)
+    config = store.basic_configuration
+    link = StoreItemLink.objects.filter(store=store).select_related("item").order_by("id").first()
+    before = levels(server, [link])[link.id]
+    it.inventory_adjust(item=link.item, location=config.default_location, uom=config.default_uom,
+                        quantity_delta=6, reason="found")
+
+    class Killed(BaseException):
+        """Stands for SIGKILL: no except-Exception handler of the run sees it."""
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(eod, "_record", killed)  # every level sent, then the worker dies
+    with pytest.raises(Killed):
+        run_job(store, Job.EOD_EXPORT)
+    monkeypatch.undo()
+    dead = SyncRun.objects.filter(store=store, job=Job.EOD_EXPORT).latest("pk")
+    SyncRun.objects.filter(pk=dead.pk).update(status=SyncRun.Status.STALE)  # what the stale check does
+    assert store_level(server.state, link) == before + 6  # the absolute level held the +6
+
+    waiting = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert waiting.summary.get("waiting_for_end_of_day") is True
+    assert store_level(server.state, link) == before + 6  # not +12
+
+    executed = []
+    result = schedule.eod_catch_up(execute=lambda run: executed.append(run_execute(run_id=run.pk)))
+    assert len(result["rerun"]) == 1 and executed[0].status == SyncRun.Status.SUCCEEDED, executed[0].error
+    assert executed[0].retry_of_id == dead.pk
+    again = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert again.status == SyncRun.Status.SUCCEEDED and not again.summary.get("waiting_for_end_of_day")
+    assert store_level(server.state, link) == before + 6
+    assert schedule.eod_catch_up(execute=executed.append)["rerun"] == []  # the rerun ended: nothing more

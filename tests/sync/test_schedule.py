@@ -108,7 +108,7 @@ def test_a_slot_before_the_schedule_was_saved_is_not_due(shop_factory):
     slot = schedule.eod_slot_latest(config)
     BasicConfiguration.objects.filter(pk=config.pk).update(updated_at=slot + timedelta(minutes=1))
     result = schedule.eod_catch_up(now=slot + timedelta(minutes=30), execute=lambda run: None)
-    assert result == {"caught_up": [], "missed": [], "skipped": []}
+    assert result == {"caught_up": [], "missed": [], "skipped": [], "rerun": []}
 
 
 def test_catch_up_and_stale_checks_are_in_beat_every_five_minutes():
@@ -116,7 +116,7 @@ def test_catch_up_and_stale_checks_are_in_beat_every_five_minutes():
         periodic = PeriodicTask.objects.get(name=name)
         assert (periodic.task, periodic.enabled) == (task, True)
         assert (periodic.interval.every, periodic.interval.period) == (5, "minutes")
-    assert tasks.eod_catch_up() == {"caught_up": [], "missed": [], "skipped": []}
+    assert tasks.eod_catch_up() == {"caught_up": [], "missed": [], "skipped": [], "rerun": []}
 
 
 def test_beat_firing_late_past_the_grace_period_records_the_slot_missed(shop_factory):

@@ -113,14 +113,13 @@ def adjustments_export_run(ctx: JobContext) -> dict:
             summary["dry_run_from"] = start
     if _end_of_day_running(store):
         summary.update(ledger_from=start, ledger_to=start, waiting_for_end_of_day=True,
-                       note="An End of Day of this store is running: nothing was sent; the changes wait for it.")
+                       note="An End of Day of this store is running, or stopped before it ended and is run "
+                            "again: nothing was sent; the changes wait for it.")
         return summary
-    # --- multi-location branch: a store with more than one mapped inventory location (see
-    # plugin/sync/locations.py) sends each row to its own location; one location goes on below.
+    # Several mapped store locations: each row goes to the location whose scope holds it.
     location_mapping = locations.mapping_for(ctx)
     if location_mapping.is_multi:
         return adjustments_export_locations(ctx, location_mapping, summary=summary, start=start, dry_run=dry_run)
-    # --- end of the multi-location branch
 
     received_before = ctx.client.received("POST", RELATIVE_PATH)
     tally = _Tally()
@@ -222,7 +221,14 @@ def adjustments_start_at_go_live(ctx: JobContext, state: StoreSyncState) -> None
 
 
 def _end_of_day_running(store) -> bool:
-    return SyncRun.objects.filter(store=store, job=SyncRun.Job.EOD_EXPORT, status=SyncRun.Status.RUNNING).exists()
+    """An End of Day of the store is running, or the last one that could write stopped without a word
+    (its worker died: stale): some of its absolute levels, which hold every ledger row up to its
+    snapshot, may be in the store, and which is unknown. Relative changes wait until an End of Day
+    ends; the periodic check reruns a stale one (schedule.eod_catch_up)."""
+    latest = (SyncRun.objects.filter(store=store, job=SyncRun.Job.EOD_EXPORT, dry_run=False, started_at__isnull=False)
+              .exclude(status=SyncRun.Status.MISSED).order_by("-pk").values_list("status", flat=True).first())
+    return latest in (SyncRun.Status.RUNNING, SyncRun.Status.STALE) or SyncRun.objects.filter(
+        store=store, job=SyncRun.Job.EOD_EXPORT, status=SyncRun.Status.RUNNING).exists()
 
 
 def _cursor_advance(store, ledger_id: int) -> None:

@@ -122,12 +122,10 @@ def eod_export_run(ctx: JobContext) -> dict:
     held (with the statement that makes them one snapshot), one streamed read of the links, then (at the end) one COPY of the item outcomes, one UPDATE
     of the links joined to them and one of the run's counters. Progress between them is written on a
     timer (runs.RunProgress), never per batch."""
-    # --- multi-location branch: a store with more than one mapped inventory location (see
-    # plugin/sync/locations.py) is sent per-location levels by eod_locations; one location goes on below.
+    # Several mapped store locations need a level per (unit, location): eod_locations sends those.
     location_mapping = locations.mapping_for(ctx)
     if location_mapping.is_multi:
         return eod_export_locations(ctx, location_mapping)
-    # --- end of the multi-location branch
     run, store, config = ctx.run, ctx.store, ctx.config
     dry_run, dry_reason = eod_is_dry_run(ctx)
     behaviors = holds.stock_behaviors_known(store)
@@ -181,9 +179,13 @@ def eod_export_run(ctx: JobContext) -> dict:
                                and o.quantity_after != o.quantity_before)
             spool.add(outcomes)
             progress.tick(len(links))
-    except Exception:
+    except Exception as exc:
         # The run fails with this error; what was sent before it is still recorded, each sent link with
-        # the snapshot's last ledger row (the export's cursor cannot move: not every link was sent).
+        # the snapshot's last ledger row (the export's cursor cannot move: not every link was sent). A
+        # batch that got no answer may have landed: its links are marked too, so the Adjustment export
+        # never adds a change the level may already hold (the next End of Day sends the level again).
+        if isinstance(exc, BatchOutcomeUnknown):
+            spool.add(exc.outcomes)
         try:
             _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=False)
         except Exception:
@@ -292,6 +294,14 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, cap
                 ctx, [_payload(ctx, link, quantities[link.id]) for link in pending], progress
             )
             break
+        except OutcomeUnknownError as exc:
+            raise BatchOutcomeUnknown(exc, [
+                runs.ItemOutcome(key=link.sku or link.item_number, outcome=SyncRunItem.Outcome.UNCERTAIN,
+                                 action=SET_LEVEL_ACTION, quantity_after=quantities[link.id],
+                                 reason="No answer came back from the store: whether it took this level is "
+                                        "unknown. The next End of Day sends it again.",
+                                 detail=_detail(link, on_hand, held))
+                for link in pending]) from exc
         except ValidationError as exc:
             bad = _refused_indexes(exc, len(pending))
             if not bad or _round == MAX_REFUSED_ROUNDS:
@@ -337,14 +347,24 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, cap
     return outcomes
 
 
-def _absolute_with_one_resend(ctx: JobContext, items: list[dict], progress) -> str:
+class BatchOutcomeUnknown(OutcomeUnknownError):
+    """A batch of absolute levels sent twice without an answer: the run stops; its items are uncertain."""
+
+    def __init__(self, cause: OutcomeUnknownError, outcomes: list):
+        super().__init__(cause.message, status=cause.status, method=cause.method, path=cause.path,
+                         body=cause.body)
+        self.outcomes = outcomes
+
+
+def _absolute_with_one_resend(ctx: JobContext, items: list[dict], progress, *,
+                              reason: str = ADJUSTMENT_REASON) -> str:
     """Absolute levels are safe to repeat: after the client's own retries, try the batch once more."""
     try:
-        return ctx.client.adjust_absolute(items, reason=ADJUSTMENT_REASON)[0]
+        return ctx.client.adjust_absolute(items, reason=reason)[0]
     except (TransientError, OutcomeUnknownError) as exc:
         logger.warning("End of Day batch for store %s failed once (%s); sending it again", ctx.store.pk, exc)
         progress.tick()
-        return ctx.client.adjust_absolute(items, reason=ADJUSTMENT_REASON)[0]
+        return ctx.client.adjust_absolute(items, reason=reason)[0]
 
 
 def _refused_indexes(exc: ValidationError, size: int) -> set[int]:
