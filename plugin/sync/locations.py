@@ -34,6 +34,7 @@ from plugin.configuration.models import StoreInventoryLocation
 from plugin.intellitrack.models import Location
 
 from . import holds
+from .models import StoreItemLocationLevel
 
 DEFAULT_LOCATION = "default_location"
 DEFAULT_SITE = "default_site"
@@ -117,6 +118,16 @@ class RowLocator:
         if row.site_id is not None:
             return self.by_site.get(row.site_id)
         return None
+
+
+def location_ledger_marks(*, link_ids) -> dict[tuple[int, int], int]:
+    """{(link id, store location id): the last ledger row in the absolute level End of Day sent there},
+    for the other locations (one query)."""
+    if not link_ids:
+        return {}
+    return {(link_id, location_id): ledger_id for link_id, location_id, ledger_id in
+            StoreItemLocationLevel.objects.filter(link_id__in=link_ids, absolute_ledger_id__isnull=False)
+            .values_list("link_id", "store_location_id", "absolute_ledger_id")}
 
 
 def mapped_elsewhere(*, stores, site_id: int, location_id: int) -> set[int]:

@@ -386,6 +386,9 @@ class StoreItemLocationLevel(models.Model):
     store_location_id = models.PositiveIntegerField()
     last_exported_qty = models.BigIntegerField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # The last ledger row of the snapshot this level was computed from: the adjustment export never sends
+    # this (unit, location) a row up to it again (the link's absolute_ledger_id is the default location's).
+    absolute_ledger_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -7,7 +7,9 @@ moves past a batch's rows in the transaction that records the batch before the r
 unknown outcome is never resent (the next End of Day heals it), a refusal naming single items resends
 the rest. Units are summed per (unit, location) pair, at most 2000 pairs a request. A pick of this
 store's order counts only where it was picked outside the default location's scope: that location
-loses the units and the default gains them (its holds shrink by what was picked)."""
+loses the units and the default gains them (its holds shrink by what was picked). A row already in an
+absolute level is skipped per (unit, location): the default's mark is the link's absolute_ledger_id, the
+others' StoreItemLocationLevel's (a failed End of Day marks only the pairs it sent)."""
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from django.db import transaction
 from plugin.bigcommerce.errors import BigCommerceError, OutcomeUnknownError, ValidationError
 
 from .. import runs
-from ..locations import RowLocator, location_scopes
+from ..locations import RowLocator, location_ledger_marks, location_scopes
 from ..models import AdjustmentBatch, StoreItemLink, StoreSyncState, SyncRun, SyncRunItem
 from .context import JobContext
 
@@ -56,41 +58,56 @@ def adjustments_export_locations(ctx: JobContext, mapping, *, summary: dict, sta
     pending = _PendingPairs()
     read_to = consumed_to = start
     per_location: dict[int, int] = defaultdict(int)
+    marks: dict[tuple[int, int], int] = {}  # (link id, other location) -> last ledger row in its level
+    marked_links: set[int] = set()
 
-    def add(link_id: int, location_id: int, units: int, row_id: int) -> None:
+    def in_absolute_level(link, location_id: int, row_id: int) -> bool:
+        if location_id == default_id:
+            return row_id <= (link.absolute_ledger_id or 0)
+        return row_id <= marks.get((link.id, location_id), 0)
+
+    def add_row(link_id: int, changes: list[tuple[int, int]], row_id: int) -> None:
+        """One ledger row's changes, (location, units): all in the same batch. A batch sent up to the row
+        before this one must not hold part of it (given back after a failure, the row would be read and
+        that part sent again)."""
         nonlocal pending
-        key = (link_id, location_id)
-        if key not in pending.units and len(pending.units) >= BATCH:
+        new_keys = sum(1 for location_id, _ in changes if (link_id, location_id) not in pending.units)
+        if new_keys and len(pending.units) + new_keys > BATCH:
             _flush_pairs(ctx, pending, upto=consumed_to, dry_run=dry_run, tally=tally, links=links, names=names)
             pending = _PendingPairs()
-        pending.units[key] += units
+        for location_id, units in changes:
+            pending.units[(link_id, location_id)] += units
         pending.first_id = pending.first_id or row_id
 
     try:
         while True:
             page = ctx.gateway.ledger_since(read_to, limit=PAGE, kinds=COUNTED_KINDS)
             _links_load(store, links, {row.item_id for row in page.rows})
+            unmarked = {link.id for link in links.values() if link is not None} - marked_links
+            marks.update(location_ledger_marks(link_ids=unmarked))
+            marked_links.update(unmarked)
             for row in page.rows:
                 tally.rows_read += 1
                 link = links.get(row.item_id)
                 location_id = locator.location_of(row) if link is not None else None
-                if location_id is not None and row.id > (link.absolute_ledger_id or 0):
+                if location_id is not None:
                     units = row.quantity_delta * row.each_count
                     if row.kind == PICK and row.store_id == store.pk:
                         if location_id == default_id:
                             tally.store_picks_skipped += 1
+                            changes = []
                         else:
                             # Picked away from the default: that location loses the units, the default's
                             # holds shrink by them.
-                            add(link.id, location_id, units, row.id)
-                            add(link.id, default_id, -units, row.id)
-                            tally.rows_counted += 1
-                            per_location[location_id] += 1
+                            changes = [(location_id, units), (default_id, -units)]
                     else:
-                        add(link.id, location_id, units, row.id)
+                        changes = [(location_id, units)]
+                    changes = [(at, qty) for at, qty in changes if not in_absolute_level(link, at, row.id)]
+                    if changes:
+                        add_row(link.id, changes, row.id)
                         tally.rows_counted += 1
                         per_location[location_id] += 1
-                    pending.rows += 1
+                        pending.rows += 1
                 consumed_to = row.id
             read_to = page.next_cursor
             progress.tick(len(page.rows))

@@ -1,0 +1,122 @@
+"""A store with three mapped inventory locations when a request fails half way, over real HTTP against the
+sandbox store, on PostgreSQL and Redis: no (unit, location) change is lost or sent twice, every location's
+level stays exact (expected levels from tests/sync/truth.py, computed without the code under test).
+
+The batch sizes are made small so that a few dozen units cross request boundaries; what matters is where a
+boundary falls, not how many pairs a request holds."""
+from collections import Counter
+
+import pytest
+
+from plugin.bigcommerce.client import BigCommerceClient
+from plugin.intellitrack import services as it
+from plugin.intellitrack.models import Location, PickingOrderLine
+from plugin.sync.jobs import adjustments, eod_locations
+from plugin.sync.models import StoreItemLink, StoreItemLocationLevel, StoreSyncState, SyncRun, SyncRunItem
+from tests.sync.conftest import run_job
+from tests.sync.test_multi_location import mismatches
+from tests.sync.test_multi_location import three_locations as three_locations  # the fixture
+from tests.sync.truth import shipped_before_go_live
+
+pytestmark = [pytest.mark.django_db, pytest.mark.redis]
+Job = SyncRun.Job
+ABSOLUTE = "/v3/inventory/adjustments/absolute"
+RELATIVE = "/v3/inventory/adjustments/relative"
+
+
+def fail_after(monkeypatch, server, method_name: str, *, method: str, path: str, succeed: int, times=None):
+    """The client's `method_name` works `succeed` times, then the store answers 401 (nothing applied) to
+    `times` requests of `method` `path` (None: every one)."""
+    real = getattr(BigCommerceClient, method_name)
+    calls = {"n": 0}
+
+    def wrapped(self, *args, **kwargs):
+        result = real(self, *args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == succeed:
+            server.add_fault_rule(method=method, path=path, status=401, times=times)
+        return result
+
+    monkeypatch.setattr(BigCommerceClient, method_name, wrapped)
+
+
+def store_locations(config, scopes):
+    l9 = config.default_site.division.sites.get(code="S9").locations.order_by("code").first()
+    return {1: config.default_location, 2: l9, 3: Location.objects.get(pk=scopes[3]["location"])}
+
+
+def test_a_failed_end_of_day_leaves_whole_links_unsent_and_the_export_sends_exactly_their_changes(
+        three_locations, monkeypatch):
+    store, server, scopes = three_locations
+    config = store.basic_configuration
+    base = shipped_before_go_live(server.state)
+    assert run_job(store, Job.BOOTSTRAP).status == SyncRun.Status.SUCCEEDED
+    first = run_job(store, Job.EOD_EXPORT)
+    assert first.status == SyncRun.Status.SUCCEEDED, first.error
+    # Every unit changes at every location, then the End of Day fails after its first request.
+    where = store_locations(config, scopes)
+    links = list(StoreItemLink.objects.filter(store=store).select_related("item").order_by("id"))
+    for link in links:
+        for location in where.values():
+            it.inventory_adjust(item=link.item, location=location, uom=config.default_uom, quantity_delta=1,
+                                reason="found")
+    # The store refuses the first link's product (tracking switched off there): its pairs fail alone.
+    refused = server.state.products[links[0].product_id]
+    tracking, refused.inventory_tracking = refused.inventory_tracking, "none"
+    monkeypatch.setattr(eod_locations, "BATCH", 8)  # 8 is no multiple of 3 locations
+    fail_after(monkeypatch, server, "adjust_absolute", method="PUT", path=ABSOLUTE, succeed=1)
+    failed = run_job(store, Job.EOD_EXPORT)
+    assert failed.status == SyncRun.Status.FAILED
+    server.faults.clear_rules()
+    refused.inventory_tracking = tracking
+
+    items = list(SyncRunItem.objects.filter(run=failed))
+    sent_pairs = Counter(item.detail["ref"] for item in items if item.outcome == SyncRunItem.Outcome.OK)
+    assert sent_pairs and set(sent_pairs.values()) == {3}, "a link's pairs went in two requests"
+    # What was sent is recorded at every location, with the snapshot; what failed says what the store had.
+    sent_at_others = {(item.detail["ref"], item.detail["location_id"]): item.quantity_after for item in items
+                      if item.outcome == SyncRunItem.Outcome.OK and item.detail["location_id"] != 1}
+    assert sent_at_others
+    recorded = {(row.link_id, row.store_location_id): row.last_exported_qty
+                for row in StoreItemLocationLevel.objects.filter(link__store=store, absolute_ledger_id__isnull=False)
+                if (row.link_id, row.store_location_id) in sent_at_others}
+    assert recorded == sent_at_others
+    refused_items = [item for item in items if item.outcome == SyncRunItem.Outcome.FAILED]
+    assert {item.detail["ref"] for item in refused_items} >= {links[0].id}
+    assert all(item.quantity_before is not None for item in refused_items)
+
+    cycle = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert cycle.status == SyncRun.Status.SUCCEEDED, cycle.error
+    assert mismatches(store, server, scopes, base) == {}
+
+
+def test_a_pick_away_from_the_default_given_back_after_a_failed_request_is_sent_once(three_locations,
+                                                                                        monkeypatch):
+    store, server, scopes = three_locations
+    config = store.basic_configuration
+    base = shipped_before_go_live(server.state)
+    assert run_job(store, Job.BOOTSTRAP).status == SyncRun.Status.SUCCEEDED
+    assert run_job(store, Job.EOD_EXPORT).status == SyncRun.Status.SUCCEEDED
+    where = store_locations(config, scopes)
+    line = (PickingOrderLine.objects.filter(order__source_store=store, store_order_product_id__isnull=False,
+                                            item__inventory_records__location=where[2],
+                                            item__inventory_records__on_hand__gt=0).order_by("id").first())
+    assert line is not None
+    others = [link for link in StoreItemLink.objects.filter(store=store).select_related("item").order_by("id")
+              if link.item_id != line.item_id]
+    # Three pairs first, then the pick (two pairs: location 2 and the default): a batch of 4 is full after
+    # the pick's first pair.
+    for link, location_id in zip(others[:3], (1, 3, 1), strict=True):
+        it.inventory_adjust(item=link.item, location=where[location_id], uom=config.default_uom,
+                            quantity_delta=2, reason="found")
+    it.order_pick(line=line, quantity=1, location=where[2])
+    monkeypatch.setattr(adjustments, "BATCH", 4)
+    fail_after(monkeypatch, server, "adjust_relative", method="POST", path=RELATIVE, succeed=1, times=1)
+    cursor = StoreSyncState.objects.get(store=store).adjustments_cursor
+    failed = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert failed.status == SyncRun.Status.FAILED and "401" in failed.error
+    assert StoreSyncState.objects.get(store=store).adjustments_cursor > cursor  # the first batch went
+
+    again = run_job(store, Job.EXPORT_ADJUSTMENTS)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert mismatches(store, server, scopes, base) == {}
