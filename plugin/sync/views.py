@@ -147,6 +147,7 @@ def run_detail(request, pk):
         "outcome": filters["outcome"], "outcomes": SyncRunItem.Outcome.choices,
         "filter_query": _filter_query(filters), "next_query": _filter_query(filters, after=page.next_cursor),
         "is_eod": is_eod, "changed_count": presenters.eod_changed_count(run.summary or {}) if is_eod else None,
+        "is_failure": run.status in SyncRun.FAILURE_STATUSES,  # what may be acknowledged
         "shared_transaction": shared_transaction,
         "summary_lines": presenters.run_summary_lines(facts),
         "progress_text": presenters.progress_line(facts), "outcomes_text": presenters.outcomes_line(facts),

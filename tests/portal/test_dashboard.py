@@ -311,6 +311,21 @@ def test_the_upgrade_acknowledges_failures_from_before_acknowledging_existed(con
 
 
 @pytest.mark.django_db
+def test_a_run_page_offers_acknowledging_for_exactly_the_failure_statuses(configured, client, operator_user,
+                                                                          monkeypatch):
+    store = configured("shop-f4")
+    client.force_login(operator_user)
+    for status, job in zip(Status.values, Job.values, strict=False):  # one active run per job
+        run = finished_run(store, job, status)
+        page = client.get(reverse("sync:run-detail", args=[run.pk])).content.decode()
+        assert ('id="acknowledge-run"' in page) == (status in SyncRun.FAILURE_STATUSES), status
+    # The page follows the model's list, not a copy of its words.
+    monkeypatch.setattr(SyncRun, "FAILURE_STATUSES", (Status.FAILED,))
+    missed = finished_run(store, Job.EOD_EXPORT, Status.MISSED)
+    assert 'id="acknowledge-run"' not in client.get(reverse("sync:run-detail", args=[missed.pk])).content.decode()
+
+
+@pytest.mark.django_db
 def test_a_viewer_may_not_acknowledge(configured, client, viewer_user):
     store = configured("shop-g")
     failed = finished_run(store, Job.EOD_EXPORT, Status.FAILED, error="boom")
