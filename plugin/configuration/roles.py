@@ -40,6 +40,19 @@ ADMIN_PERMISSIONS = OPERATOR_PERMISSIONS + [
 ]
 
 
+def role_needed_sentence(permission: str) -> str:
+    """Who may do what `permission` ("configuration.run_jobs") allows, in words for a 403 page: the
+    roles that have it, never the codename."""
+    if permission in OPERATOR_PERMISSIONS:
+        return "Only an Operator or an Admin may do this."
+    if permission in ADMIN_PERMISSIONS:
+        return "Only an Admin may do this."
+    app_label, _, codename = permission.partition(".")
+    if app_label in VIEWABLE_APPS and codename.startswith("view_"):
+        return "Only an account with a role (Viewer, Operator or Admin) may see this."
+    return "Your role does not allow this."
+
+
 def _permissions(names: list[str]) -> list[Permission]:
     wanted = {tuple(name.split(".", 1)) for name in names}
     found = [

@@ -22,6 +22,7 @@ from .forms import (
 )
 from .locations import location_mapping_update, store_locations_list, store_locations_read
 from .models import StoreConnection
+from .roles import role_needed_sentence
 from .selectors import master_data_options, store_get, store_status
 from .services import (
     basic_configuration_ensure,
@@ -48,7 +49,7 @@ TABS = [
 
 def _require(request, permission: str) -> None:
     if not request.user.has_perm(permission):
-        raise PermissionDenied(f"Your role may not do this ({permission}).")
+        raise PermissionDenied(role_needed_sentence(permission))
 
 
 def _store_or_404(pk) -> StoreConnection:

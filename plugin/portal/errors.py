@@ -17,7 +17,6 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 ROLES = (ADMIN, OPERATOR, VIEWER)
-ASK_AT_MOST = 5
 # Served when even 500.html cannot be rendered (a broken template or static file manifest).
 PLAIN_SERVER_ERROR = (
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Server error · itbc</title></head>"
@@ -33,12 +32,10 @@ def _exception_message(exception) -> str:
     return args[0] if args and isinstance(args[0], str) else ""
 
 
-def _role_granters() -> list[str]:
-    """Usernames of the people who can give a role (superusers: users and groups live in the admin)."""
-    return list(
-        get_user_model().objects.filter(is_active=True, is_superuser=True)
-        .order_by("username").values_list("username", flat=True)[:ASK_AT_MOST]
-    )
+def _role_granter_exists() -> bool:
+    """Whether anyone can give a role (an active superuser: users and groups live in the admin). Only
+    whether: the page does not name administrators to an account that has no role."""
+    return get_user_model().objects.filter(is_active=True, is_superuser=True).exists()
 
 
 @requires_csrf_token
@@ -59,7 +56,7 @@ def permission_denied(request, exception):
         "roles": ROLES,
     }
     if context["no_role"]:
-        context["granters"] = _role_granters()
+        context["granter_exists"] = _role_granter_exists()
     return render(request, "403.html", context, status=403)
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from plugin.configuration.roles import role_needed_sentence
 from plugin.configuration.selectors import store_get, store_status
 from plugin.sync.selectors import store_active_runs
 
@@ -83,7 +84,7 @@ def lockouts(request):
 
 def _require_store_view(request) -> None:
     if not request.user.has_perm(STORE_VIEW_PERMISSION):
-        raise PermissionDenied(f"Your role may not do this ({STORE_VIEW_PERMISSION}).")
+        raise PermissionDenied(role_needed_sentence(STORE_VIEW_PERMISSION))
 
 
 @login_required

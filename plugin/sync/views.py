@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from plugin.configuration.models import StoreConnection
+from plugin.configuration.roles import role_needed_sentence
 from plugin.portal.jobqueue import requires_job_queue
 from plugin.portal.redirects import safe_redirect
 from plugin.portal.spreadsheet import spreadsheet_cell
@@ -31,7 +32,7 @@ RUN_JOBS_PERMISSION = "configuration.run_jobs"
 
 def _require(request, permission):
     if not request.user.has_perm(permission):
-        raise PermissionDenied(f"Your role may not do this ({permission}).")
+        raise PermissionDenied(role_needed_sentence(permission))
 
 
 def _date(value):

@@ -111,8 +111,10 @@ def test_a_user_without_a_role_gets_a_styled_403_saying_whom_to_ask(client, djan
     assert "Your account has no role yet" in body
     assert "signed in as <strong>nina-new</strong>" in body
     assert "Admin, Operator, Viewer" in body
-    assert "<strong>root-rita</strong>" in body
-    assert "gone-gary" not in body  # an inactive account cannot give anyone a role
+    assert "Ask an administrator of this portal" in body
+    # An account without a role is not told who the administrators are.
+    assert "root-rita" not in body and "gone-gary" not in body
+    assert "createsuperuser" not in body  # there is an administrator
     assert STYLED.decode() in body
     assert "Log out" in body  # the portal's navigation bar, as on every page
     assert "Go to the start page" not in body  # the start page would refuse them too
@@ -132,8 +134,30 @@ def test_a_403_for_a_role_that_may_not_shows_the_reason(client, viewer_user):
     assert response.status_code == 403
     body = response.content.decode()
     assert "You may not do this" in body
-    assert "Your role may not do this" in body
+    assert "Only an Admin may do this." in body
+    assert "configuration." not in body and "storeconnection" not in body  # no permission codename
     assert "no role yet" not in body
+
+
+@pytest.mark.django_db
+def test_a_403_names_the_role_needed_in_words(client, viewer_user):
+    from plugin.configuration.roles import role_needed_sentence
+
+    assert role_needed_sentence("configuration.run_jobs") == "Only an Operator or an Admin may do this."
+    assert role_needed_sentence("knox.add_authtoken") == "Only an Admin may do this."
+    assert "Viewer" in role_needed_sentence("sync.view_syncrun")
+    from django.urls import reverse
+
+    from plugin.sync.models import SyncRun
+    from tests.sync.factories import RunFactory
+
+    run = RunFactory(status=SyncRun.Status.FAILED)
+    client.force_login(viewer_user)
+    response = client.post(reverse("sync:run-acknowledge", args=[run.pk]))
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Only an Operator or an Admin may do this." in body
+    assert "run_jobs" not in body
     assert STYLED.decode() in body
 
 
