@@ -150,6 +150,7 @@ def inventory_page_list(
     if store is not None:
         links = links.filter(store_id=_pk(store))
         records = records.filter(Exists(links))
+        # Exact, not a pick among several: a store links an item at most once (link_unique_item_per_store).
         store_level = Subquery(links.values("last_exported_qty")[:1])
     else:
         store_level = Subquery(
