@@ -3,8 +3,8 @@
 Refresh reads the store's locations (`GET /v3/inventory/locations`, every page) into
 StoreInventoryLocation rows; the mapping gives each one an IntelliTrack site, or a single location of a
 site. The store's `inventory_location_id` is the default location: it shows the Basic Configuration's
-Default Site/Location in its quantity scope, exactly as a store with one location does, and it alone
-carries what open orders hold (the rule is spelled out in plugin/sync/locations.py). Every change is
+Default Site/Location in its quantity scope, exactly as a store with one location does, and it carries
+what open orders hold first (the rule is spelled out in plugin/sync/locations.py). Every change is
 recorded in the configuration history (django-simple-history, with the user)."""
 from dataclasses import dataclass, field
 

@@ -8,11 +8,15 @@ single-location path unchanged.
 
     level(location) = on_hand(location's scope) - held(location)
 
-**Holds count against the default location.** An order placed in the store takes its units off a
+**Holds count against the default location first.** An order placed in the store takes its units off a
 location the order does not name: BigCommerce's v2 orders carry no location for a line unless the order
 has a fulfillment (pickup) location, and the store takes stock from its default location otherwise. So
 `held(default) = held` of decision 18 (what every store order holds and IntelliTrack has not picked, or
-picked but not shipped under "completed or shipped"), and `held(other) = 0`. Picks of store orders lower
+picked but not shipped under "completed or shipped"), as far as the default's on-hand covers it; the part
+it cannot cover is held at the other mapped locations in mapping order (store location id), each up to
+its own on-hand, so the units orders hold are never offered again elsewhere (an oversell). Where holds are
+carried this way, the adjustment export still sends each ledger row's change to its own location: the
+next End of Day sets the split again. Picks of store orders lower
 on-hand where they are picked: a pick at a non-default location's site lowers that location's level and
 raises the default's by the same units (its holds shrink); a pick at the default's site changes nothing
 (on-hand and holds drop together), as with one location. The stock of a store order is therefore taken
@@ -88,9 +92,29 @@ def location_scopes(config, mapping: LocationMapping) -> list[LocationScope]:
     return scopes
 
 
-def level_at(scope: LocationScope, *, on_hand: int, held: int) -> tuple[int, bool]:
-    """The level to send to one location and whether it was capped: holds only at the default."""
-    return holds.level_for_store(on_hand=on_hand, held=held if scope.is_default else 0)
+@dataclass(frozen=True)
+class LocationLevel:
+    level: int
+    capped: bool  # to BigCommerce's maximum
+    held: int  # the units of the holds taken off this location
+
+
+def levels_at(scopes: list[LocationScope], *, on_hand: dict[int, int], held: int) -> dict[int, LocationLevel]:
+    """{store location id: its level} for one unit (`on_hand` by store location id): the holds come off
+    the default location (all of them when they are negative: picked units the store has not taken off),
+    and what its on-hand cannot cover off the other locations in mapping order, each up to its on-hand."""
+    levels = {}
+    remaining = held
+    for scope in scopes:
+        here = int(on_hand.get(scope.store_location_id, 0))
+        if scope.is_default and remaining <= 0:
+            taken = remaining
+        else:
+            taken = max(0, min(remaining, here))
+        remaining -= taken
+        level, capped = holds.level_for_store(on_hand=here, held=taken)
+        levels[scope.store_location_id] = LocationLevel(level=level, capped=capped, held=taken)
+    return levels
 
 
 class RowLocator:

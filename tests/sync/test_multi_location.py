@@ -3,7 +3,7 @@ sandbox store, on PostgreSQL and Redis: after the inventory import, after End of
 adjustment cycle every location's level in the store is exact.
 
 Expected levels come from tests/sync/truth.py: the raw IntelliTrack stock rows of each location's scope,
-less (at the default location only) what the sandbox's own records say store orders hold."""
+less what the sandbox's own records say store orders hold (the default location first, then the others)."""
 import math
 import time
 from datetime import timedelta

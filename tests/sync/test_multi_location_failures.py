@@ -14,9 +14,9 @@ from plugin.intellitrack.models import Location, PickingOrderLine
 from plugin.sync.jobs import adjustments, eod_locations
 from plugin.sync.models import StoreItemLink, StoreItemLocationLevel, StoreSyncState, SyncRun, SyncRunItem
 from tests.sync.conftest import run_job
-from tests.sync.test_multi_location import mismatches
+from tests.sync.test_multi_location import level, mismatches
 from tests.sync.test_multi_location import three_locations as three_locations  # the fixture
-from tests.sync.truth import shipped_before_go_live
+from tests.sync.truth import held_per_item, physical_at, shipped_before_go_live
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 Job = SyncRun.Job
@@ -120,3 +120,31 @@ def test_a_pick_away_from_the_default_given_back_after_a_failed_request_is_sent_
     again = run_job(store, Job.EXPORT_ADJUSTMENTS)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert mismatches(store, server, scopes, base) == {}
+
+
+def test_holds_the_default_location_cannot_cover_are_held_at_the_other_locations_in_turn(three_locations):
+    store, server, scopes = three_locations
+    config = store.basic_configuration
+    base = shipped_before_go_live(server.state)
+    assert run_job(store, Job.BOOTSTRAP).status == SyncRun.Status.SUCCEEDED
+    held = held_per_item(store, server.state, base=base)
+    where = store_locations(config, scopes)
+    links = {link.item_id: link for link in StoreItemLink.objects.filter(store=store).select_related("item")}
+    item_id = next(item_id for item_id, units in sorted(held.items()) if units >= 2
+                   and physical_at(scopes[3]).get(item_id, 0) >= 1)
+    # The default site keeps 1 unit of an item orders hold at least 2 of.
+    at_default = physical_at(scopes[1]).get(item_id, 0)
+    it.inventory_adjust(item=links[item_id].item, location=where[1], uom=config.default_uom,
+                        quantity_delta=1 - at_default, reason="counted")
+    eod = run_job(store, Job.EOD_EXPORT)
+    assert eod.status == SyncRun.Status.SUCCEEDED, eod.error
+    assert mismatches(store, server, scopes, base) == {}
+    link = links[item_id]
+    shown = {location_id: level(server.state, link, location_id) for location_id in (1, 2, 3)}
+    stock = {location_id: physical_at(scopes[location_id]).get(item_id, 0) for location_id in (1, 2, 3)}
+    assert shown[1] == 0
+    # Every held unit is off some location: none is offered twice.
+    assert sum(stock.values()) - sum(shown.values()) == min(held[item_id], sum(stock.values()))
+    sent_held = {item.detail["location_id"]: item.detail["held"]
+                 for item in SyncRunItem.objects.filter(run=eod, detail__ref=link.id)}
+    assert sum(sent_held.values()) == min(held[item_id], sum(stock.values())) and sent_held[1] == 1

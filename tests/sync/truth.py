@@ -77,8 +77,9 @@ def truth_levels(store, state, *, base: dict[int, int], physical: dict[int, int]
 
 # ----- several store locations ---------------------------------------------------------------------------
 # The test names each store location's IntelliTrack scope itself ({"site": id} or {"location": id}); holds
-# count at the store's default location only (plugin/sync/locations.py states the rule; this is the test's
-# own reading of it).
+# count at the store's default location, and what its stock cannot cover at the other locations in the
+# order of their store location ids, each up to its stock (plugin/sync/locations.py states the rule; this
+# is the test's own reading of it).
 
 def physical_at(scope: dict) -> dict[int, int]:
     """On-hand in single units per item inside one scope ({"site": id} or {"location": id}), from the raw
@@ -95,14 +96,20 @@ def physical_at(scope: dict) -> dict[int, int]:
 def truth_levels_by_location(store, state, *, base: dict[int, int], scopes: dict[int, dict],
                              default_location_id: int) -> dict[tuple[int, int], int]:
     """{(link id, store location id): the level the store must show there}: on-hand in that location's
-    scope, less (at the default location only) what store orders hold."""
+    scope, less what store orders hold: at the default location first, the rest at the others in turn."""
     held = held_per_item(store, state, base=base)
     links = list(StoreItemLink.objects.filter(store=store))
+    order = [default_location_id, *sorted(location_id for location_id in scopes if location_id != default_location_id)]
+    physical = {location_id: physical_at(scopes[location_id]) for location_id in order}
     expected = {}
-    for location_id, scope in scopes.items():
-        physical = physical_at(scope)
-        for link in links:
-            level = physical.get(link.item_id, 0) - (held.get(link.item_id, 0) if location_id == default_location_id
-                                                     else 0)
-            expected[(link.id, location_id)] = min(MAX_LEVEL, max(0, level))
+    for link in links:
+        still_held = held.get(link.item_id, 0)
+        for location_id in order:
+            stock = physical[location_id].get(link.item_id, 0)
+            if location_id == default_location_id and still_held < 0:
+                level, still_held = stock - still_held, 0
+            else:
+                level = max(0, stock - still_held)
+                still_held -= stock - level
+            expected[(link.id, location_id)] = min(MAX_LEVEL, level)
     return expected

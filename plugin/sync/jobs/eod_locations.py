@@ -23,7 +23,7 @@ from plugin.bigcommerce.errors import ValidationError
 from plugin.intellitrack.models import InventoryTransaction
 
 from .. import binder, holds, runs
-from ..locations import LocationScope, level_at, location_scopes
+from ..locations import LocationScope, levels_at, location_scopes
 from ..mappers import StoreLevels, inventory_levels_add
 from ..models import StoreItemLink, StoreItemLocationLevel, SyncRunItem
 from .context import JobContext
@@ -111,12 +111,15 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
     capped = 0
     try:
         for pairs in _pairs(binder.links_iter(store=store, link_ids=link_ids, chunk=BATCH), scopes):
-            quantities = []
+            quantities, held_at = [], {}
             for link, scope in pairs:
-                level, was_capped = level_at(scope, on_hand=int(on_hand[scope.store_location_id].get(link.item_id, 0)),
-                                             held=int(held_by_item.get(link.item_id, 0)))
-                capped += was_capped
-                quantities.append(level)
+                if scope.is_default:  # a link's pairs come together, the default's first
+                    levels = levels_at(scopes, held=int(held_by_item.get(link.item_id, 0)), on_hand={
+                        at.store_location_id: on_hand[at.store_location_id].get(link.item_id, 0) for at in scopes})
+                    capped += sum(found.capped for found in levels.values())
+                found = levels[scope.store_location_id]
+                quantities.append(found.level)
+                held_at[(link.id, scope.store_location_id)] = found.held
             if dry_run:
                 outcomes = []
                 for (link, scope), qty in zip(pairs, quantities, strict=True):
@@ -129,10 +132,10 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
                         action=DRY_RUN_ACTION if scope.is_default else LOCATION_DRY_RUN_ACTION,
                         reason="" if before is not None else "The store reports no level at this location.",
                         quantity_before=before, quantity_after=qty,
-                        detail=_detail(link, scope, on_hand, held_by_item, drift=drift)))
+                        detail=_detail(link, scope, on_hand, held_at, drift=drift)))
             else:
                 last_sent = _last_sent(pairs)
-                outcomes = _send_pairs(ctx, pairs, quantities, on_hand, held_by_item, progress,
+                outcomes = _send_pairs(ctx, pairs, quantities, on_hand, held_at, progress,
                                        set_action=SET_LEVEL_ACTION, last_sent=last_sent)
                 drifted += sum(1 for o in outcomes if o.quantity_before is not None
                                and o.quantity_after != o.quantity_before)
@@ -190,7 +193,7 @@ def _detail(link, scope: LocationScope, on_hand, held, **extra) -> dict:
         "variant_id": link.variant_id,
         "item": link.item_number,
         "on_hand": int(on_hand[scope.store_location_id].get(link.item_id, 0)),
-        "held": int(held.get(link.item_id, 0)) if scope.is_default else 0,
+        "held": int(held.get((link.id, scope.store_location_id), 0)),  # the part of the holds taken here
         **extra,
     }
 
