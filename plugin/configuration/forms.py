@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from plugin.intellitrack.models import Division, Location, Site
 
+from .locations import mapping_conflicts
 from .models import ORDER_STATUS_CHOICES, BasicConfiguration, StoreConnection
 from .selectors import default_uom_choices, store_has_item_links, store_timezone_choice_label
 from .timezones import TimezoneChoiceField, store_own_timezone, timezone_choices
@@ -294,7 +295,20 @@ class BasicConfigurationForm(forms.ModelForm):
                 self.add_error("eod_enabled", "End of Day needs auto sync on: tick Last Auto Sync Completed On.")
             if not cleaned.get("eod_time") and "eod_time" not in self.errors:
                 self.add_error("eod_time", "Enter the End of Day time.")
+        self._check_location_mapping(cleaned)
         return cleaned
+
+    def _check_location_mapping(self, cleaned) -> None:
+        """The store's other mapped locations must still fit the new defaults (the mapping's own form checks
+        them against the saved ones): otherwise End of Day would count a site twice."""
+        if not self.instance.store_id or any(name in self.errors for name in self.DEFAULT_FIELDS):
+            return
+        division, site = cleaned.get("default_division"), cleaned.get("default_site")
+        for field, message in mapping_conflicts(store=self.instance.store, division_id=getattr(division, "pk", None),
+                                                site_id=getattr(site, "pk", None),
+                                                quantity_scope=cleaned.get("quantity_scope")):
+            self.add_error(field, message)
+
 
 # ----- the store's inventory locations (Basic Configuration tab) ---------------------------------------
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from .models import StoreConnection, StoreInventoryLocation
+from .models import BasicConfiguration, StoreConnection, StoreInventoryLocation
 
 REFRESH_REASON = "Locations read from the store"
 MAPPING_REASON = "Location mapping saved"
@@ -75,6 +75,38 @@ def location_mapping_get(*, store: StoreConnection, config=None) -> LocationMapp
         for row in rows if row["store_location_id"] != default_id and row["site_id"] is not None
     )
     return LocationMapping(default=default, others=others)
+
+
+def mapping_conflicts(*, store: StoreConnection, division_id, site_id, quantity_scope: str,
+                      default_location_id=None) -> list[tuple[str, str]]:
+    """What the saved mapping of the store's other locations says against these Basic Configuration values,
+    as (Basic Configuration field, sentence naming the mapped location): a site counted twice (the Default
+    Site mapped to another location, or the whole Division as the scope), or a mapped site of another
+    division. Empty when nothing else is mapped. One query."""
+    default_id = int(default_location_id if default_location_id is not None else store.inventory_location_id)
+    rows = list(StoreInventoryLocation.objects.filter(store=store, site__isnull=False)
+                .exclude(store_location_id=default_id).select_related("site").order_by("store_location_id"))
+    conflicts = []
+    for row in rows:
+        name = f"{row.code or row.label or row.store_location_id} (#{row.store_location_id})"
+        if quantity_scope == BasicConfiguration.QuantityScope.DIVISION:
+            conflicts.append(("quantity_scope", (
+                f"Store location {name} shows site {row.site.code}: with the whole Division as the scope the "
+                "default location would count that site's stock again. Keep Default Site or Default "
+                "Location, or clear that location's site first.")))
+        if site_id is not None and row.site_id == int(site_id):
+            conflicts.append(("default_site", (
+                f"Site {row.site.code} already shows the stock of store location {name}: choose another "
+                "Default Site, or clear that location's site first.")))
+        if division_id is not None and row.site.division_id != int(division_id):
+            conflicts.append(("default_division", (
+                f"Store location {name} shows site {row.site.code} of another division: clear that "
+                "location's site first.")))
+        if division_id is None:
+            conflicts.append(("default_division", (
+                f"Store location {name} shows site {row.site.code}: the default location needs the "
+                "Default Division, Site, Location and UOM.")))
+    return conflicts
 
 
 # ----- services ----------------------------------------------------------------------------------

@@ -33,7 +33,12 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q
 
-from plugin.configuration.locations import LocationMapping, MappedLocation, location_mapping_get
+from plugin.configuration.locations import (
+    LocationMapping,
+    MappedLocation,
+    location_mapping_get,
+    mapping_conflicts,
+)
 from plugin.configuration.models import StoreInventoryLocation
 from plugin.intellitrack.models import Location
 
@@ -64,6 +69,26 @@ class LocationScope:
 def mapping_for(ctx) -> LocationMapping:
     """The job's store's location mapping (one query); `.is_multi` says whether this module applies."""
     return location_mapping_get(store=ctx.store, config=ctx.config)
+
+
+def mapping_problem(ctx, mapping: LocationMapping) -> str:
+    """Why the saved mapping cannot be sent as it is (a site counted at two locations, a site of another
+    division, ...), as a sentence for the run's error; empty when it can. One query. The forms refuse
+    all of these; a change made around them must fail the run rather than send wrong levels."""
+    conflicts = mapping_conflicts(store=ctx.store, division_id=ctx.config.default_division_id,
+                                  site_id=ctx.config.default_site_id, quantity_scope=ctx.config.quantity_scope,
+                                  default_location_id=mapping.default.store_location_id)
+    if not conflicts:
+        seen: dict[int, MappedLocation] = {}
+        for mapped in mapping.others:
+            if mapped.site_id in seen:
+                conflicts.append(("", f"Store locations {seen[mapped.site_id].name} and {mapped.name} show the "
+                                      "same site."))
+            seen.setdefault(mapped.site_id, mapped)
+    if not conflicts:
+        return ""
+    return (f"Nothing was sent: the store's location mapping does not fit the Basic Configuration. "
+            f"{conflicts[0][1]}")
 
 
 def location_scopes(config, mapping: LocationMapping) -> list[LocationScope]:

@@ -157,3 +157,36 @@ def test_a_refresh_the_store_refuses_says_why(client, admin_user_role, mapped_st
     response = client.post(reverse("configuration:locations-refresh", args=[mapped_store.pk]), follow=True)
     assert "could not be read" in response.content.decode()
     assert StoreInventoryLocation.objects.filter(store=mapped_store).count() == 3
+
+
+@pytest.mark.parametrize("change, field, wording", [
+    ({"quantity_scope": "division"}, "quantity_scope", "with the whole Division as the scope"),
+    ({"default_site": "sibling_site", "default_location": "sibling_location"}, "default_site",
+     "already shows the stock of store location WH2 (#2)"),
+    ({"default_division": "other_division", "default_site": "other_site", "default_location": "",
+      "default_uom": "other_uom"}, "default_division", "of another division"),
+], ids=["division_scope", "default_site_mapped", "other_division"])
+def test_basic_configuration_changes_that_break_the_mapping_are_field_errors(mapped_store, master, change, field,
+                                                                             wording):
+    from plugin.configuration.forms import BasicConfigurationForm
+    from plugin.configuration.locations import location_mapping_update
+    from tests.configuration.conftest import basic_data
+    from tests.intellitrack.factories import LocationFactory
+
+    location_mapping_update(store=mapped_store, user=None, default_location_id=1, rows=[
+        {"store_location_id": 2, "site": master.sibling_site, "location": None}])
+    values = {name: getattr(master, value) if name.startswith("default_") and value else value
+              for name, value in change.items()}
+    if "default_division" in change:
+        values["default_location"] = LocationFactory(site=master.other_site, code="O-01")
+    data = basic_data(master, **{name: getattr(value, "pk", value) for name, value in values.items()})
+    config = BasicConfiguration.objects.get(store=mapped_store)
+    form = BasicConfigurationForm(data=data, instance=config)
+    assert not form.is_valid()
+    assert any(wording in error for error in form.errors[field]), form.errors
+    assert "WH2 (#2)" in " ".join(form.errors[field])
+    # Unchanged, or with location 2's site cleared, the same values are accepted.
+    assert BasicConfigurationForm(data=basic_data(master), instance=config).is_valid()
+    location_mapping_update(store=mapped_store, user=None, default_location_id=1, rows=[
+        {"store_location_id": 2, "site": None, "location": None}])
+    assert BasicConfigurationForm(data=data, instance=config).is_valid(), form.errors

@@ -9,12 +9,13 @@ from collections import Counter
 import pytest
 
 from plugin.bigcommerce.client import BigCommerceClient
+from plugin.configuration.models import BasicConfiguration
 from plugin.intellitrack import services as it
 from plugin.intellitrack.models import Location, PickingOrderLine
 from plugin.sync.jobs import adjustments, eod_locations
 from plugin.sync.models import StoreItemLink, StoreItemLocationLevel, StoreSyncState, SyncRun, SyncRunItem
 from tests.sync.conftest import run_job
-from tests.sync.test_multi_location import level, mismatches
+from tests.sync.test_multi_location import level, mismatches, stock_levels
 from tests.sync.test_multi_location import three_locations as three_locations  # the fixture
 from tests.sync.truth import held_per_item, physical_at, shipped_before_go_live
 
@@ -148,3 +149,29 @@ def test_holds_the_default_location_cannot_cover_are_held_at_the_other_locations
     sent_held = {item.detail["location_id"]: item.detail["held"]
                  for item in SyncRunItem.objects.filter(run=eod, detail__ref=link.id)}
     assert sum(sent_held.values()) == min(held[item_id], sum(stock.values())) and sent_held[1] == 1
+
+
+@pytest.mark.parametrize("change", ["division_scope", "default_site_mapped_elsewhere"])
+def test_a_basic_configuration_changed_around_the_mapping_fails_the_runs_and_sends_nothing(three_locations,
+                                                                                          change):
+    store, server, scopes = three_locations
+    config = store.basic_configuration
+    assert run_job(store, Job.BOOTSTRAP).status == SyncRun.Status.SUCCEEDED
+    where = store_locations(config, scopes)
+    link = StoreItemLink.objects.filter(store=store).select_related("item").order_by("id").first()
+    it.inventory_adjust(item=link.item, location=where[2], uom=config.default_uom, quantity_delta=3,
+                        reason="found")
+    # Saved without the form (as an import or a shell would): the Default Site becomes location 2's site.
+    if change == "division_scope":
+        BasicConfiguration.objects.filter(store=store).update(quantity_scope="division")
+    else:
+        BasicConfiguration.objects.filter(store=store).update(default_site=where[2].site, default_location=where[2])
+    store.refresh_from_db()
+    before = stock_levels(server.state)
+    for job in (Job.EOD_EXPORT, Job.EXPORT_ADJUSTMENTS):
+        run = run_job(store, job)
+        assert run.status == SyncRun.Status.FAILED, job
+        assert "location mapping does not fit the Basic Configuration" in run.error
+        assert "(#2)" in run.error
+    assert stock_levels(server.state) == before
+    assert not SyncRunItem.objects.filter(run__store=store, run__job__in=[Job.EOD_EXPORT, Job.EXPORT_ADJUSTMENTS])

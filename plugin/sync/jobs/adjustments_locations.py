@@ -19,9 +19,9 @@ from django.db import transaction
 from plugin.bigcommerce.errors import BigCommerceError, OutcomeUnknownError, ValidationError
 
 from .. import runs
-from ..locations import RowLocator, location_ledger_marks, location_scopes
+from ..locations import RowLocator, location_ledger_marks, location_scopes, mapping_problem
 from ..models import AdjustmentBatch, StoreItemLink, StoreSyncState, SyncRun, SyncRunItem
-from .context import JobContext
+from .context import JobContext, PrerequisiteMissing
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ def adjustments_export_locations(ctx: JobContext, mapping, *, summary: dict, sta
     )
 
     run, store, config = ctx.run, ctx.store, ctx.config
+    problem = mapping_problem(ctx, mapping)
+    if problem:
+        raise PrerequisiteMissing(problem)
     scopes = location_scopes(config, mapping)
     locator = RowLocator(config, scopes)
     default_id = scopes[0].store_location_id

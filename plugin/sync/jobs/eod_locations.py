@@ -23,10 +23,10 @@ from plugin.bigcommerce.errors import ValidationError
 from plugin.intellitrack.models import InventoryTransaction
 
 from .. import binder, holds, runs
-from ..locations import LocationScope, levels_at, location_scopes
+from ..locations import LocationScope, levels_at, location_scopes, mapping_problem
 from ..mappers import StoreLevels, inventory_levels_add
 from ..models import StoreItemLink, StoreItemLocationLevel, SyncRunItem
-from .context import JobContext
+from .context import JobContext, PrerequisiteMissing
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,9 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
     )
 
     run, store, config = ctx.run, ctx.store, ctx.config
+    problem = mapping_problem(ctx, mapping)
+    if problem:
+        raise PrerequisiteMissing(problem)
     dry_run, dry_reason = eod_is_dry_run(ctx)
     behaviors = holds.stock_behaviors_known(store)
     scopes = location_scopes(config, mapping)
