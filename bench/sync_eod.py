@@ -422,7 +422,7 @@ def _clone_database(source_url: str, target_url: str) -> None:
         conn.execute(f'CREATE DATABASE "{_name(target_url)}" TEMPLATE "{_name(source_url)}"')
 
 
-def _golive_restore(args, url: str, size: int, state_dir: str) -> dict | None:
+def _golive_restore(args, url: str, env: dict, size: int, state_dir: str) -> dict | None:
     """The go-live figures, with the database and the store as go-live left them, from --golive-cache."""
     cache = os.path.join(args.golive_cache, f"n{size}") if args.golive_cache else None
     if cache is None or not os.path.exists(os.path.join(cache, "golive.json")):
@@ -430,6 +430,7 @@ def _golive_restore(args, url: str, size: int, state_dir: str) -> dict | None:
     with open(os.path.join(cache, "golive.json")) as file:
         saved = json.load(file)
     _clone_database(_golive_template(url, size), url)
+    migrate(env)  # the code may have moved on since the go-live was saved
     for name in ("initial.json", "store.json"):
         shutil.copy(os.path.join(cache, "initial.json"), os.path.join(state_dir, name))
     return saved
@@ -455,7 +456,7 @@ def run_sizes(args) -> list[dict]:
         for size in args.sizes:
             state_dir = tempfile.mkdtemp(prefix="itbc_bench_eod_")
             try:
-                restored = _golive_restore(args, url, size, state_dir)
+                restored = _golive_restore(args, url, env, size, state_dir)
                 if restored is not None:
                     env["ITBC_ENCRYPTION_KEYS"] = restored["encryption_keys"]
                     summary, golive = restored["store"], restored["golive"]
