@@ -25,9 +25,10 @@ ABSOLUTE = "/v3/inventory/adjustments/absolute"
 RELATIVE = "/v3/inventory/adjustments/relative"
 
 
-def fail_after(monkeypatch, server, method_name: str, *, method: str, path: str, succeed: int, times=None):
-    """The client's `method_name` works `succeed` times, then the store answers 401 (nothing applied) to
-    `times` requests of `method` `path` (None: every one)."""
+def fail_after(monkeypatch, server, method_name: str, *, method: str, path: str, succeed: int, times=None,
+               fault=None):
+    """The client's `method_name` works `succeed` times, then the store answers 401 (nothing applied), or
+    `fault`, to `times` requests of `method` `path` (None: every one)."""
     real = getattr(BigCommerceClient, method_name)
     calls = {"n": 0}
 
@@ -35,7 +36,7 @@ def fail_after(monkeypatch, server, method_name: str, *, method: str, path: str,
         result = real(self, *args, **kwargs)
         calls["n"] += 1
         if calls["n"] == succeed:
-            server.add_fault_rule(method=method, path=path, status=401, times=times)
+            server.add_fault_rule(method=method, path=path, times=times, **(fault or {"status": 401}))
         return result
 
     monkeypatch.setattr(BigCommerceClient, method_name, wrapped)
@@ -46,8 +47,11 @@ def store_locations(config, scopes):
     return {1: config.default_location, 2: l9, 3: Location.objects.get(pk=scopes[3]["location"])}
 
 
+@pytest.mark.parametrize("fault", [{"status": 401}, {"drop": True}], ids=["refused", "no_answer"])
 def test_a_failed_end_of_day_leaves_whole_links_unsent_and_the_export_sends_exactly_their_changes(
-        three_locations, monkeypatch):
+        three_locations, monkeypatch, fault):
+    """401: the failed request applied nothing. No answer (the store applied it, then dropped the
+    connection): its pairs are uncertain and the adjustment export must not add their changes again."""
     store, server, scopes = three_locations
     config = store.basic_configuration
     base = shipped_before_go_live(server.state)
@@ -65,7 +69,7 @@ def test_a_failed_end_of_day_leaves_whole_links_unsent_and_the_export_sends_exac
     refused = server.state.products[links[0].product_id]
     tracking, refused.inventory_tracking = refused.inventory_tracking, "none"
     monkeypatch.setattr(eod_locations, "BATCH", 8)  # 8 is no multiple of 3 locations
-    fail_after(monkeypatch, server, "adjust_absolute", method="PUT", path=ABSOLUTE, succeed=1)
+    fail_after(monkeypatch, server, "adjust_absolute", method="PUT", path=ABSOLUTE, succeed=1, fault=fault)
     failed = run_job(store, Job.EOD_EXPORT)
     assert failed.status == SyncRun.Status.FAILED
     server.faults.clear_rules()

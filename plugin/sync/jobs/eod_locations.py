@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from django.db import connection, transaction
 from django.utils import timezone
 
-from plugin.bigcommerce.errors import ValidationError
+from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
 from plugin.intellitrack.models import InventoryTransaction
 
 from .. import binder, holds, runs
@@ -87,6 +87,7 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
     from .eod import (
         DRY_RUN_ACTION,
         SET_LEVEL_ACTION,
+        BatchOutcomeUnknown,
         _absolute_requests_received,
         eod_is_dry_run,
     )
@@ -144,10 +145,14 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
                                and o.quantity_after != o.quantity_before)
             spool.add(outcomes)
             progress.tick(len(pairs))
-    except Exception:
-        # What was sent before the failure is recorded, each OK pair with the snapshot's ledger id.
+    except Exception as exc:
+        # What was sent before the failure is recorded, each OK pair with the snapshot's ledger id; the
+        # pairs of a request that got no answer may have landed: they are marked too (eod.py does the same).
+        if isinstance(exc, BatchOutcomeUnknown):
+            spool.add(exc.outcomes)
         try:
-            _record_pairs(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=False)
+            _record_pairs(run, spool, progress, dry_run=dry_run, ledger_id=ledger_max, superseding=False,
+                          uncertain=isinstance(exc, BatchOutcomeUnknown))
         except Exception:
             logger.exception("End of Day run %s: the items sent before the failure could not be recorded", run.pk)
         raise
@@ -173,15 +178,18 @@ def eod_export_locations(ctx: JobContext, mapping) -> dict:
     return summary
 
 
-def _record_pairs(run, spool, progress, *, dry_run: bool, ledger_id: int, superseding: bool) -> None:
+def _record_pairs(run, spool, progress, *, dry_run: bool, ledger_id: int, superseding: bool,
+                  uncertain: bool = False) -> None:
     """The run's item rows, the default pairs' levels on the links (eod._record) and the other pairs'
-    in StoreItemLocationLevel, in one transaction."""
+    in StoreItemLocationLevel, in one transaction; `uncertain`: mark the unanswered pairs too."""
     from .eod import _record
 
     with transaction.atomic():
         _record(run, spool, progress, dry_run=dry_run, ledger_id=ledger_id, superseding=superseding)
         if not dry_run:
             location_levels_record(run=run, ledger_id=ledger_id)
+            if uncertain:
+                uncertain_pairs_mark(run=run, ledger_id=ledger_id)
 
 
 def _key(link, scope: LocationScope) -> str:
@@ -238,10 +246,24 @@ def location_levels_record(*, run, ledger_id: int | None = None) -> None:
         update_fields=["last_exported_qty", "last_synced_at", "absolute_ledger_id"], batch_size=2000)
 
 
+def uncertain_pairs_mark(*, run, ledger_id: int) -> None:
+    """The run's pairs at the other locations that got no answer keep the snapshot's ledger id (their level
+    may be in the store; what it was stays as last known). Three statements, on a failed run only."""
+    refs = {(int(ref), int(loc)) for ref, loc in SyncRunItem.objects.filter(
+        run=run, action=LOCATION_SET_ACTION, outcome=SyncRunItem.Outcome.UNCERTAIN,
+    ).values_list("detail__ref", "detail__location_id")}
+    existing = set(StoreItemLink.objects.filter(id__in={ref for ref, _ in refs}).values_list("id", flat=True))
+    StoreItemLocationLevel.objects.bulk_create(
+        [StoreItemLocationLevel(link_id=ref, store_location_id=loc, absolute_ledger_id=ledger_id)
+         for ref, loc in refs if ref in existing],
+        update_conflicts=True, unique_fields=["link", "store_location_id"], update_fields=["absolute_ledger_id"],
+        batch_size=2000)
+
+
 def _send_pairs(ctx: JobContext, pairs, quantities, on_hand, held, progress, *, set_action: str,
                 last_sent: dict) -> list:
     """Send one request's pairs; a refusal naming single items takes those out and resends the rest."""
-    from .eod import MAX_REFUSED_ROUNDS, _absolute_with_one_resend, _refused_indexes
+    from .eod import MAX_REFUSED_ROUNDS, BatchOutcomeUnknown, _absolute_with_one_resend, _refused_indexes
 
     pending = list(range(len(pairs)))
     refused: dict[int, str] = {}
@@ -254,6 +276,18 @@ def _send_pairs(ctx: JobContext, pairs, quantities, on_hand, held, progress, *, 
         try:
             transaction_id = _absolute_with_one_resend(ctx, items, progress)
             break
+        except (OutcomeUnknownError, TransientError) as exc:
+            if isinstance(exc, TransientError) and exc.status is not None:
+                raise  # the store answered an error: nothing was applied
+            # No answer (a dropped connection even after the resend): the store may have applied it.
+            raise BatchOutcomeUnknown(exc, [runs.ItemOutcome(
+                key=_key(pairs[i][0], pairs[i][1]), outcome=SyncRunItem.Outcome.UNCERTAIN,
+                action=set_action if pairs[i][1].is_default else LOCATION_SET_ACTION, quantity_after=quantities[i],
+                quantity_before=pairs[i][0].last_exported_qty if pairs[i][1].is_default
+                else last_sent.get((pairs[i][0].id, pairs[i][1].store_location_id)),
+                reason="No answer came back from the store: whether it took this level is unknown. The next "
+                       "End of Day sends it again.",
+                detail=_detail(pairs[i][0], pairs[i][1], on_hand, held)) for i in pending]) from exc
         except ValidationError as exc:
             bad = _refused_indexes(exc, len(pending))
             if not bad or round_ == MAX_REFUSED_ROUNDS:
