@@ -398,23 +398,24 @@ class LandsThenNoAnswer:
     """The sandbox client whose `fail_write`-th absolute-level request (and its resend) reaches the store
     but gets no answer back."""
 
-    def __init__(self, client, *, fail_write: int):
-        self._client, self.fail_write, self.writes = client, fail_write, 0
+    def __init__(self, client, *, fail_write: int, error):
+        self._client, self.fail_write, self.writes, self.error = client, fail_write, 0, error
 
     def __getattr__(self, name):
         return getattr(self._client, name)
 
     def adjust_absolute(self, items, **kwargs):
-        from plugin.bigcommerce.errors import OutcomeUnknownError
-
         self.writes += 1
         result = self._client.adjust_absolute(items, **kwargs)
         if self.writes >= self.fail_write:
-            raise OutcomeUnknownError("Read timed out", method="PUT", path="/v3/inventory/adjustments/absolute")
+            raise self.error("Read timed out", method="PUT", path="/v3/inventory/adjustments/absolute")
         return result
 
 
-def test_a_batch_that_landed_without_an_answer_is_not_counted_again_by_the_export(shop_factory, monkeypatch):
+@pytest.mark.parametrize("error", ["OutcomeUnknownError", "TransientError"])  # the latter: a dropped PUT
+def test_a_batch_that_landed_without_an_answer_is_not_counted_again_by_the_export(shop_factory, monkeypatch,
+                                                                                   error):
+    from plugin.bigcommerce import errors
     from plugin.sync.jobs import eod
 
     store, server = live_shop(shop_factory)
@@ -426,7 +427,8 @@ def test_a_batch_that_landed_without_an_answer_is_not_counted_again_by_the_expor
     it.inventory_adjust(item=second_batch.item, location=config.default_location, uom=config.default_uom,
                         quantity_delta=4, reason="found")
 
-    failed = run_job(store, Job.EOD_EXPORT, client=LandsThenNoAnswer(sandbox_client(server), fail_write=2))
+    failed = run_job(store, Job.EOD_EXPORT, client=LandsThenNoAnswer(sandbox_client(server), fail_write=2,
+                                                                      error=getattr(errors, error)))
     assert failed.status == SyncRun.Status.FAILED
     assert store_level(server.state, second_batch) == before[second_batch.id] + 4  # it landed
     uncertain = failed.items.get(detail__ref=second_batch.id)

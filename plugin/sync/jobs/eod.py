@@ -294,7 +294,10 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, cap
                 ctx, [_payload(ctx, link, quantities[link.id]) for link in pending], progress
             )
             break
-        except OutcomeUnknownError as exc:
+        except (OutcomeUnknownError, TransientError) as exc:
+            if isinstance(exc, TransientError) and exc.status is not None:
+                raise  # the store answered: it did not take the batch
+            # No answer came back (a dropped PUT is a TransientError without a status): it may have landed.
             raise BatchOutcomeUnknown(exc, [
                 runs.ItemOutcome(key=link.sku or link.item_number, outcome=SyncRunItem.Outcome.UNCERTAIN,
                                  action=SET_LEVEL_ACTION, quantity_after=quantities[link.id],
@@ -350,7 +353,7 @@ def _send_batch(ctx: JobContext, links, quantities, on_hand, held, progress, cap
 class BatchOutcomeUnknown(OutcomeUnknownError):
     """A batch of absolute levels sent twice without an answer: the run stops; its items are uncertain."""
 
-    def __init__(self, cause: OutcomeUnknownError, outcomes: list):
+    def __init__(self, cause, outcomes: list):
         super().__init__(cause.message, status=cause.status, method=cause.method, path=cause.path,
                          body=cause.body)
         self.outcomes = outcomes
