@@ -226,6 +226,7 @@ class BasicConfiguration(models.Model):
             [self.default_division_id, self.default_site_id, self.default_location_id, self.default_uom_id]
         )
 
+
 class StoreInventoryLocation(models.Model):
     """One of the store's BigCommerce inventory locations (as the last Refresh read them) and the
     IntelliTrack site, or single location of a site, whose stock it shows.

@@ -195,9 +195,6 @@ def locations_refresh(request, pk):
     return redirect(reverse("configuration:basic", kwargs={"pk": store.pk}) + "#store-locations")
 
 
-
-
-
 def _optional_id(request, name: str) -> int | None:
     """The id in query parameter `name`, None when absent. ValueError says why it is no id."""
     raw = request.GET.get(name, "")

@@ -378,6 +378,7 @@ class ShipmentOutbox(models.Model):
     def quantity(self) -> int:
         return sum(int(item["quantity"]) for item in self.items or [])
 
+
 class StoreItemLocationLevel(models.Model):
     """What End of Day last sent a linked unit at one of the store's other mapped inventory locations
     (plugin/sync/locations.py). The default location's level stays on the link (`last_exported_qty`)."""
