@@ -258,52 +258,12 @@ def _flush(ctx: JobContext, pending: _Pending, *, upto: int, dry_run: bool, tall
     if _end_of_day_running(store):
         raise _EndOfDayRunning
     first_id = pending.first_id or upto
-    # Claimed before sending: the batch row (state "sending") and the cursor past its rows commit first, so
-    # a worker killed while the request is out never leads to a resend; its batch stays "sending", listed
-    # with the uncertain ones, and the next End of Day heals it.
-    with transaction.atomic():
-        claimed_from = StoreSyncState.objects.select_for_update().get(store=store).adjustments_cursor
-        batch = AdjustmentBatch.objects.create(
-            store=store, run=run, state=AdjustmentBatch.State.SENDING, first_ledger_id=first_id,
-            last_ledger_id=upto, items_count=len(units), deltas={str(link_id): qty for link_id, qty in units.items()})
-        _cursor_advance(store, upto)
-    pending_ids = list(units)
-    refused: dict[int, str] = {}
-    transaction_id, error, batch_state = "", "", AdjustmentBatch.State.SENT
-    for round_ in range(MAX_REFUSED_ROUNDS + 1):
-        if not pending_ids:
-            break
-        items = [{"location_id": store.inventory_location_id, **by_id[link_id].inventory_identity,
-                  "quantity": units[link_id]} for link_id in pending_ids]
-        try:
-            transaction_id = ctx.client.adjust_relative(items, reason=ADJUSTMENT_REASON)[0]
-            break
-        except OutcomeUnknownError as exc:
-            batch_state, error = AdjustmentBatch.State.UNCERTAIN, str(exc)
-            logger.warning("Adjustment batch of store %s (ledger %s..%s): outcome unknown: %s", store.pk,
-                           first_id, upto, exc)
-            break
-        except ValidationError as exc:
-            bad = _refused_indexes(exc, len(pending_ids))
-            if not bad or round_ == MAX_REFUSED_ROUNDS:
-                for link_id in pending_ids:
-                    refused[link_id] = f"BigCommerce refused the batch: {exc.message}"
-                pending_ids = []
-                break
-            for index in bad:
-                refused[pending_ids[index]] = str(exc.errors.get(f"items.{index}") or exc.errors.get(f"items[{index}]")
-                                                  or exc.message)
-            pending_ids = [link_id for i, link_id in enumerate(pending_ids) if i not in bad]
-        except BigCommerceError:
-            # Nothing was applied (not reached, rate limited, credentials, another 4xx): give the claim
-            # back, so these rows go with the next run; the run fails with this error.
-            with transaction.atomic():
-                batch.delete()
-                StoreSyncState.objects.filter(store=store, adjustments_cursor=upto).update(
-                    adjustments_cursor=claimed_from)
-            raise
-    if not pending_ids and batch_state == AdjustmentBatch.State.SENT:
-        batch_state = AdjustmentBatch.State.REFUSED
+    batch, claimed_from = _batch_claim(ctx, first_id=first_id, upto=upto, deltas={
+        str(link_id): qty for link_id, qty in units.items()})
+    pending_ids, refused, transaction_id, batch_state, error = _relative_send(
+        ctx, list(units), lambda link_id: {"location_id": store.inventory_location_id,
+                                           **by_id[link_id].inventory_identity, "quantity": units[link_id]},
+        batch=batch, claimed_from=claimed_from, first_id=first_id, upto=upto)
     outcomes = []
     sent_ids = set(pending_ids)
     for link_id, qty in units.items():
@@ -406,3 +366,61 @@ def adjustments_store_visibility(*, item_id: int, division_id: int, site_id: int
                                      interval_minutes=interval, next_cycle_at=next_at, in_scope=in_scope,
                                      can_send_now=bool(config.sync_enabled)))
     return found
+
+
+def _batch_claim(ctx: JobContext, *, first_id: int, upto: int, deltas: dict) -> tuple[AdjustmentBatch, int]:
+    """Claim a batch before sending it: the batch row (state "sending") and the cursor past its rows commit
+    first, so a worker killed while the request is out never leads to a resend; its batch stays
+    "sending", listed with the uncertain ones, and the next End of Day heals it. Returns the batch and
+    where the cursor was."""
+    store = ctx.store
+    with transaction.atomic():
+        claimed_from = StoreSyncState.objects.select_for_update().get(store=store).adjustments_cursor
+        batch = AdjustmentBatch.objects.create(
+            store=store, run=ctx.run, state=AdjustmentBatch.State.SENDING, first_ledger_id=first_id,
+            last_ledger_id=upto, items_count=len(deltas), deltas=deltas)
+        _cursor_advance(store, upto)
+    return batch, claimed_from
+
+
+def _relative_send(ctx: JobContext, keys: list, item_of, *, batch: AdjustmentBatch, claimed_from,
+                   first_id: int, upto: int) -> tuple[list, dict, str, str, str]:
+    """Send a claimed batch of relative changes (`item_of(key)` is each key's request item); a refusal
+    naming single items takes those out and resends the rest. Returns the keys sent, the refused ones with
+    their reasons, the store's transaction id, the batch's state and its error. An answer that says
+    nothing was applied gives the claim back and propagates: those rows go with the next run."""
+
+    refused: dict = {}
+    transaction_id, error, batch_state = "", "", AdjustmentBatch.State.SENT
+    for round_ in range(MAX_REFUSED_ROUNDS + 1):
+        if not keys:
+            break
+        try:
+            transaction_id = ctx.client.adjust_relative([item_of(key) for key in keys], reason=ADJUSTMENT_REASON)[0]
+            break
+        except OutcomeUnknownError as exc:
+            batch_state, error = AdjustmentBatch.State.UNCERTAIN, str(exc)
+            logger.warning("Adjustment batch of store %s (ledger %s..%s): outcome unknown: %s", ctx.store.pk,
+                           first_id, upto, exc)
+            break
+        except ValidationError as exc:
+            bad = _refused_indexes(exc, len(keys))
+            if not bad or round_ == MAX_REFUSED_ROUNDS:
+                for key in keys:
+                    refused[key] = f"BigCommerce refused the batch: {exc.message}"
+                keys = []
+                break
+            for index in bad:
+                refused[keys[index]] = str(exc.errors.get(f"items.{index}") or exc.errors.get(f"items[{index}]")
+                                           or exc.message)
+            keys = [key for i, key in enumerate(keys) if i not in bad]
+        except BigCommerceError:
+            # Nothing was applied (not reached, rate limited, credentials, another 4xx).
+            with transaction.atomic():
+                batch.delete()
+                StoreSyncState.objects.filter(store=ctx.store, adjustments_cursor=upto).update(
+                    adjustments_cursor=claimed_from)
+            raise
+    if not keys and batch_state == AdjustmentBatch.State.SENT:
+        batch_state = AdjustmentBatch.State.REFUSED
+    return keys, refused, transaction_id, batch_state, error

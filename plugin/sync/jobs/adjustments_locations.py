@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from plugin.bigcommerce.errors import BigCommerceError, OutcomeUnknownError, ValidationError
-
 from .. import runs
 from ..locations import RowLocator, location_ledger_marks, location_scopes, mapping_problem
 from ..models import AdjustmentBatch, StoreItemLink, StoreSyncState, SyncRun, SyncRunItem
@@ -151,14 +149,14 @@ def _flush_pairs(ctx: JobContext, pending: _PendingPairs, *, upto: int, dry_run:
                  names: dict) -> None:
     """Send one batch of (unit, location) changes and record it with the cursor past its rows."""
     from .adjustments import (
-        ADJUSTMENT_REASON,
         DRY_RUN_ACTION,
         SEND_ACTION,
+        _batch_claim,
         _cursor_advance,
         _end_of_day_running,
         _EndOfDayRunning,
+        _relative_send,
     )
-    from .eod import MAX_REFUSED_ROUNDS, _refused_indexes
 
     by_id = {link.id: link for link in links.values() if link is not None}
     units = {key: qty for key, qty in pending.units.items() if qty}
@@ -176,48 +174,12 @@ def _flush_pairs(ctx: JobContext, pending: _PendingPairs, *, upto: int, dry_run:
     if _end_of_day_running(store):
         raise _EndOfDayRunning
     first_id = pending.first_id or upto
-    with transaction.atomic():
-        claimed_from = StoreSyncState.objects.select_for_update().get(store=store).adjustments_cursor
-        batch = AdjustmentBatch.objects.create(
-            store=store, run=run, state=AdjustmentBatch.State.SENDING, first_ledger_id=first_id,
-            last_ledger_id=upto, items_count=len(units),
-            deltas={f"{link_id}@{location_id}": qty for (link_id, location_id), qty in units.items()})
-        _cursor_advance(store, upto)
-    keys = list(units)
-    refused: dict[tuple, str] = {}
-    transaction_id, error, batch_state = "", "", AdjustmentBatch.State.SENT
-    for round_ in range(MAX_REFUSED_ROUNDS + 1):
-        if not keys:
-            break
-        items = [{"location_id": location_id, **by_id[link_id].inventory_identity, "quantity": units[(link_id, location_id)]}
-                 for link_id, location_id in keys]
-        try:
-            transaction_id = ctx.client.adjust_relative(items, reason=ADJUSTMENT_REASON)[0]
-            break
-        except OutcomeUnknownError as exc:
-            batch_state, error = AdjustmentBatch.State.UNCERTAIN, str(exc)
-            logger.warning("Adjustment batch of store %s (ledger %s..%s): outcome unknown: %s", store.pk,
-                           first_id, upto, exc)
-            break
-        except ValidationError as exc:
-            bad = _refused_indexes(exc, len(keys))
-            if not bad or round_ == MAX_REFUSED_ROUNDS:
-                for key in keys:
-                    refused[key] = f"BigCommerce refused the batch: {exc.message}"
-                keys = []
-                break
-            for index in bad:
-                refused[keys[index]] = str(exc.errors.get(f"items.{index}") or exc.errors.get(f"items[{index}]")
-                                           or exc.message)
-            keys = [key for i, key in enumerate(keys) if i not in bad]
-        except BigCommerceError:
-            with transaction.atomic():
-                batch.delete()
-                StoreSyncState.objects.filter(store=store, adjustments_cursor=upto).update(
-                    adjustments_cursor=claimed_from)
-            raise
-    if not keys and batch_state == AdjustmentBatch.State.SENT:
-        batch_state = AdjustmentBatch.State.REFUSED
+    batch, claimed_from = _batch_claim(ctx, first_id=first_id, upto=upto, deltas={
+        f"{link_id}@{location_id}": qty for (link_id, location_id), qty in units.items()})
+    keys, refused, transaction_id, batch_state, error = _relative_send(
+        ctx, list(units), lambda key: {"location_id": key[1], **by_id[key[0]].inventory_identity,
+                                       "quantity": units[key]},
+        batch=batch, claimed_from=claimed_from, first_id=first_id, upto=upto)
     sent = set(keys)
     outcomes = []
     for (link_id, location_id), qty in units.items():
