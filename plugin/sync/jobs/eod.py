@@ -61,7 +61,7 @@ def _scope_kwargs(ctx: JobContext) -> dict:
     }
 
 
-def stock_snapshot(ctx: JobContext) -> tuple[dict, holds.Holds, int]:
+def stock_snapshot(ctx: JobContext, on_hand_read=None) -> tuple[dict, holds.Holds, int]:
     """On-hand by item (one aggregate over the whole scope; only items with stock), what store orders
     hold, and the highest ledger id the snapshot includes. On PostgreSQL all three are read in one
     REPEATABLE READ transaction, so they see one snapshot: under READ COMMITTED a pick committing between
@@ -80,8 +80,9 @@ def stock_snapshot(ctx: JobContext) -> tuple[dict, holds.Holds, int]:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(ledger_table)}")
             ledger_max = int(cursor.fetchone()[0])
         held = holds.holds_compute(store=ctx.store, gateway=ctx.gateway)
-        on_hand = ctx.gateway.on_hand_by_item(item_ids=None, **_scope_kwargs(ctx))
-        return on_hand, held, ledger_max
+        if on_hand_read is not None:  # several store locations: on-hand per location scope
+            return on_hand_read(), held, ledger_max
+        return ctx.gateway.on_hand_by_item(item_ids=None, **_scope_kwargs(ctx)), held, ledger_max
 
     # Inside an outer atomic block the isolation level is already set by then (and is the caller's), and
     # a lock would last as long as the caller's transaction. SQLite has one writer at a time.

@@ -20,7 +20,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from plugin.bigcommerce.errors import OutcomeUnknownError, TransientError, ValidationError
-from plugin.intellitrack.models import InventoryTransaction
 
 from .. import binder, holds, runs
 from ..locations import LocationScope, levels_at, location_scopes, mapping_problem
@@ -36,27 +35,12 @@ LOCATION_DRY_RUN_ACTION = "dry_run_at_location"
 
 
 def _snapshot(ctx: JobContext, scopes: list[LocationScope]):
-    """On-hand per location scope, holds, and the ledger's last id, in one snapshot (see
-    eod.stock_snapshot for why)."""
-    ledger_table = InventoryTransaction._meta.db_table
+    """On-hand per location scope, holds, and the ledger's last id, in one snapshot (eod.stock_snapshot)."""
+    from .eod import stock_snapshot
 
-    def read(lock: bool):
-        with connection.cursor() as cursor:
-            if lock:
-                cursor.execute(f"LOCK TABLE {connection.ops.quote_name(ledger_table)} IN SHARE MODE")
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(ledger_table)}")
-            ledger_max = int(cursor.fetchone()[0])
-        held = holds.holds_compute(store=ctx.store, gateway=ctx.gateway)
-        on_hand = {scope.store_location_id: ctx.gateway.on_hand_by_item(item_ids=None, **scope.on_hand_kwargs)
-                   for scope in scopes}
-        return on_hand, held, ledger_max
-
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return read(lock=False)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # must come first
-        return read(lock=True)
+    return stock_snapshot(ctx, on_hand_read=lambda: {
+        scope.store_location_id: ctx.gateway.on_hand_by_item(item_ids=None, **scope.on_hand_kwargs)
+        for scope in scopes})
 
 
 def _store_levels(ctx: JobContext, scopes: list[LocationScope], progress) -> dict[int, StoreLevels]:
