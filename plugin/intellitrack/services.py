@@ -889,13 +889,13 @@ def _order_problem(order, number: str, items: dict[int, Item]) -> str:
     return ""
 
 
-@transaction.atomic
 def store_qualified_number(store_id: int, number: str) -> str:
     """The picking order number of a store order whose own number another store's order already has in
     the division: "S<store id>-<number>"."""
     return f"S{store_id}-{number}"
 
 
+@transaction.atomic
 def picking_orders_create(*, division: Division, store_id: int | None, orders: list) -> list[dict]:
     """Create picking orders from store orders, in bulk and idempotently.
 
@@ -946,23 +946,24 @@ def picking_orders_create(*, division: Division, store_id: int | None, orders: l
     candidates = [numbers[i] for i in fresh]
     if store_id is not None:
         candidates += [store_qualified_number(store_id, numbers[i]) for i in fresh]
-    taken_numbers = set(
-        PickingOrder.objects.filter(division=division, number__in=candidates).values_list("number", flat=True)
+    # number -> the store whose order holds it (None: an order entered in IntelliTrack)
+    taken_by = dict(
+        PickingOrder.objects.filter(division=division, number__in=candidates).values_list("number", "source_store_id")
     )
     to_create = []
     for index in fresh:
-        if store_id is not None and numbers[index] in taken_numbers:
-            # Stores sharing a division number their orders alike: the later one's order keeps its store
+        if store_id is not None and numbers[index] in taken_by and taken_by[numbers[index]] != store_id:
+            # Stores sharing a division number their orders alike: the later store's order keeps its store
             # order id and takes a number that names its store.
             numbers[index] = store_qualified_number(store_id, numbers[index])
         problem = _order_problem(orders[index], numbers[index], items)
-        if not problem and numbers[index] in taken_numbers:
+        if not problem and numbers[index] in taken_by:
             problem = f"Order number {numbers[index]} is already used by another picking order."
         if problem:
             report(index, "invalid", reason=problem)
         else:
             to_create.append(index)
-            taken_numbers.add(numbers[index])  # the first order of the batch keeps a repeated number
+            taken_by[numbers[index]] = store_id  # the first order of the batch keeps a repeated number
 
     customer_ids = _customers_match_or_create(
         division, [orders[index].customer for index in to_create], store_id=store_id
