@@ -48,6 +48,7 @@ from bench.sync_products import (
     drop_database,
     migrate,
     parse_args,
+    peak_rss_kb,
     recreate_database,
     worker_env,
 )
@@ -150,8 +151,6 @@ def setup_main(args) -> dict:
 
 def cycle_main(args) -> dict:
     """One auto sync cycle in this process, counting requests, statements (by step), waits, wall time, RSS."""
-    import resource
-
     from django.db import connection
 
     from bench.sync_products import STORE_HASH, CountingSleep, counting_session
@@ -199,7 +198,7 @@ def cycle_main(args) -> dict:
         "requests": dict(session.counts), "queries": sum(queries.values()), "queries_by_step": dict(by_step),
         "queries_by_kind": dict(by_kind), "cycle_steps": list(services.CYCLE_STEPS),
         "wall_s": wall, "wait_s": sleep.seconds, "waits": sleep.calls,
-        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "peak_rss_kb": peak_rss_kb(),
         "shipments_sent": ShipmentOutbox.objects.filter(store=store, state="sent").count(),
     }
 
@@ -322,7 +321,7 @@ def report(rows: list[dict]) -> int:
           "\nlisted (orders with their lines, 250 a page); order reads: GET /v2/orders/{id}, once per store order"
           "\nshipped to; shipments: one POST each (per pick: one per pick; on close: one per order closed);"
           "\nadjust: relative adjustment POSTs (2000 items each); SQL: every statement of the cycle's process"
-          "\n(run records included); waits: the client's rate-limit and retry sleeps; peak RSS: ru_maxrss.")
+          "\n(run records included); waits: the client's rate-limit and retry sleeps; peak RSS: the worker's VmHWM.")
     for row in rows:
         print(f"{row['mode']} N={row['n']}: requests {row['requests']}")
         print(f"  SQL by step {row['queries_by_step']}; by kind {row['queries_by_kind']}")

@@ -553,7 +553,7 @@ def main() -> int:
           "\nthe statements that do not depend on time (must be equal at every N); timer: progress writes, at most"
           "\none per ITBC_RUN_PROGRESS_SECONDS of wall time; fetches: round trips of the links' server-side cursor"
           "\n(2000 rows each; not statements); waits: the client's rate-limit and retry sleeps; peak RSS: the"
-          "\nworker process's peak (ru_maxrss).")
+          "\nworker process's peak (VmHWM).")
     for row in rows:
         phases = {phase: row["phases"].get(phase, 0) for phase in PHASES}
         golive = row["golive"]
