@@ -67,7 +67,12 @@ WRITE = "PUT /v3/inventory/adjustments/absolute"
 PHASES = ("order import", "run records", "aggregates", "links read", "final load", "progress (timer)")
 _phase = contextvars.ContextVar("phase", default=None)  # None: not part of the measured run
 DATABASE = "itbc_bench_eod"
-WALL_GOAL_S = 10.0
+WALL_GOAL_S = 10.0  # up to 100,000 SKUs; a larger catalogue has WALL_GOAL_LARGE_S
+WALL_GOAL_LARGE_S = 60.0
+
+
+def wall_goal(skus: int) -> float:
+    return WALL_GOAL_S if skus <= 100_000 else WALL_GOAL_LARGE_S
 # Open orders by status (id, share): awaiting fulfillment, awaiting shipment, partially shipped, awaiting
 # payment, pending. Counts are exact shares of --open-orders, so every N lists the same pages.
 OPEN_MIX = ((11, 0.40), (9, 0.15), (3, 0.15), (7, 0.20), (1, 0.10))
@@ -541,7 +546,7 @@ def main() -> int:
               f"{sum(row['requests'].values()):>8} {queries:>7} {queries - timer:>5} {timer:>5} {row['fetches']:>7} "
               f"{row['wall_s']:>7.1f} {row['wait_s']:>7.1f} {net:>12.1f} {peak:>11.1f}")
         check = row["check"]
-        ok = ok and writes == expected and puts == expected and peak < RSS_LIMIT_MB and net < WALL_GOAL_S \
+        ok = ok and writes == expected and puts == expected and peak < RSS_LIMIT_MB and net < wall_goal(row["n"]) \
             and row["status"] == "succeeded" and row["ok"] == linked and sum(row["phases"].values()) == queries \
             and check["exact"] == check["sampled"] > 0
     fixed = {sum(row["queries"].values()) - row["phases"].get("progress (timer)", 0) for row in rows}
@@ -579,7 +584,8 @@ def main() -> int:
             print(f"  profile of a second End of Day (under cProfile, {row['profile_wall_s']:.1f} s):")
             print("    " + row["profile"].replace("\n", "\n    "))
     print(f"\n{'OK' if ok else 'NOT OK'}: writes = ceil(linked/2000), every item ok, the phases add up, the same "
-          f"fixed statements at every N, wall time without waits < {WALL_GOAL_S:.0f} s, peak RSS < {RSS_LIMIT_MB} MB, "
+          f"fixed statements at every N, wall time without waits < {WALL_GOAL_S:.0f} s up to 100,000 SKUs and < "
+          f"{WALL_GOAL_LARGE_S:.0f} s above, peak RSS < {RSS_LIMIT_MB} MB, "
           f"every sampled level exact")
     return 0 if ok else 1
 
