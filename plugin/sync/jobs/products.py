@@ -50,7 +50,8 @@ def products_import_run(ctx: JobContext) -> dict:
         pages += 1
         outcomes = products_page_import(ctx, products, only=only)
         counts.update(o.action for o in outcomes)
-        new_products.update(o.detail["ref"][0] for o in outcomes if o.action in ("created", "linked"))
+        if cycle:  # only a cycle gives new products their stock; a full import would hold every id
+            new_products.update(o.detail["ref"][0] for o in outcomes if o.action in ("created", "linked"))
         # Progress counts products (what the total counts); outcomes count items.
         runs.run_items_record(run=run, outcomes=outcomes, lock=ctx.lock,
                               processed=len(products) if only is None else len(outcomes))
