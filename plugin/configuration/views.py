@@ -277,8 +277,13 @@ def connection_test(request, pk):
 @require_GET
 def synchronization(request, pk):
     _require(request, VIEW_PERMISSION)
+    from plugin.portal.dashboard import activity_signature, runs_activity
+
     store = _store_or_404(pk)
-    return render(request, "configuration/sync.html", _tab_context(request, store, "sync"))
+    # The status box's refresh script reloads it when the store's activity differs from this one.
+    activity = runs_activity(store_ids=[store.pk]).get(store.pk, {}).get("signature", activity_signature(
+        last_run_id=None, active=False))
+    return render(request, "configuration/sync.html", _tab_context(request, store, "sync", activity=activity))
 
 
 @login_required

@@ -106,6 +106,8 @@ def test_admin_creates_a_site_and_a_location(page, live_server, admin_user_role)
 
     # The new location is offered under its site on Inventory Data.
     page.get_by_role("link", name="Inventory Data").click()
+    page.wait_for_load_state("load")  # the page's script listens for the Site once it has loaded
     page.select_option("#id_site", str(site.pk))
+    expect(page.locator("#id_location option")).to_have_count(2)
     assert _location_labels(page) == ["---------", "S3 / C-01"]
     assert page.evaluate("window.__cspViolations") == []
